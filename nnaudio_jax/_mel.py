@@ -1,0 +1,245 @@
+"""MelSpectrogram and MFCC modules (Flax NNX)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax.numpy as jnp
+from flax import nnx
+from jax import Array
+
+from nnaudio_shared import MelSpectrogramConfig, MFCCConfig, ParameterError, WindowSpec
+from nnaudio_shared._validate import check_bool
+
+from . import functional as F
+from ._checks import resolve_dtype
+from ._stft import STFT
+from ._variables import Buffer
+
+__all__ = ["MFCC", "MelSpectrogram"]
+
+
+class MelSpectrogram(nnx.Module):
+    """Mel spectrogram layer with optionally trainable mel filterbank and Fourier kernels.
+
+    Parameters
+    ----------
+    sr : float > 0
+        Sampling rate in Hz. Default 22050.
+    n_fft : int > 0
+        FFT size. Default 2048.
+    win_length : int in [1, n_fft] or None
+        Window length (``None``: ``n_fft``).
+    n_mels : int > 0
+        Number of mel bands. Default 128.
+    hop_length : int > 0
+        Hop between frames. Default 512.
+    window : str, tuple or array
+        Any :func:`scipy.signal.get_window` specification.
+    center : bool
+        Centre the frames (pad ``n_fft // 2`` on both sides).
+    pad_mode : {'reflect', 'constant'}
+        Default ``'reflect'`` as in nnAudio2 (librosa >= 0.10 defaults to ``'constant'``).
+    power : float > 0
+        Exponent of the magnitude: 2 (power, default), 1 (magnitude) or any positive value.
+    htk : bool
+        HTK mel formula instead of Slaney's.
+    fmin, fmax : float
+        Mel band edges in Hz; ``fmax=None`` means ``sr / 2``; ``fmax <= sr / 2``.
+    norm : {1, 'slaney', None, inf}
+        ``1`` / ``'slaney'``: Slaney area normalisation (librosa's ``norm='slaney'``, nnAudio2's
+        ``norm=1``); ``None`` / ``inf``: unit-peak triangles (nnAudio2's meanings; modern
+        librosa's numeric ``norm=1`` would mean L1 rows instead).
+    trainable_mel : bool
+        Make ``mel_basis`` a trainable parameter.
+    trainable_STFT : bool
+        Make the STFT kernels (``stft.wcos``/``stft.wsin``) trainable; the STFT is then a matmul.
+    verbose : bool
+        Accepted for nnAudio2 compatibility; nothing is ever printed.
+    dtype : jnp.dtype
+        Dtype of the stored kernels, ``jnp.float32`` (default) or ``jnp.float64`` (needs
+        ``jax_enable_x64``).
+    **kwargs
+        Not accepted: nnAudio2 forwards unknown keywords to its STFT; here any unexpected
+        keyword raises :class:`ParameterError` instead of being ignored.
+
+    Attributes
+    ----------
+    stft : STFT
+        The inner STFT (state ``stft.window``, and ``stft.wcos``/``stft.wsin`` when trainable).
+    mel_basis : Buffer or nnx.Param [shape=(n_mels, n_fft // 2 + 1)]
+        ``nnx.Param`` when ``trainable_mel``.
+
+    Raises
+    ------
+    ParameterError
+        For any invalid argument or input signal (see :class:`STFT`).
+
+    Notes
+    -----
+    Input ``(..., time)``; output ``(..., n_mels, frames)``. ``mel_basis @ |STFT|**power``.
+    Gradients are finite at digital silence for every ``power``.
+
+    Examples
+    --------
+    >>> import jax, nnaudio_jax
+    >>> mel = nnaudio_jax.MelSpectrogram(sr=16000, n_fft=512, hop_length=160, n_mels=64)
+    >>> mel(jax.numpy.zeros((8, 16000))).shape
+    (8, 64, 101)
+    """
+
+    def __init__(
+        self,
+        sr: float = 22050,
+        *,
+        n_fft: int = 2048,
+        win_length: int | None = None,
+        n_mels: int = 128,
+        hop_length: int = 512,
+        window: WindowSpec = "hann",
+        center: bool = True,
+        pad_mode: str = "reflect",
+        power: float = 2.0,
+        htk: bool = False,
+        fmin: float = 0.0,
+        fmax: float | None = None,
+        norm: Any = 1,
+        trainable_mel: bool = False,
+        trainable_STFT: bool = False,
+        verbose: bool = True,
+        dtype: Any = None,
+        **kwargs: Any,
+    ) -> None:
+        if kwargs:
+            raise ParameterError(f"unexpected keyword argument(s) {sorted(kwargs)} for MelSpectrogram")
+        check_bool("verbose", verbose)
+        cfg = MelSpectrogramConfig(
+            sr=sr, n_fft=n_fft, win_length=win_length, n_mels=n_mels, hop_length=hop_length, window=window,
+            center=center, pad_mode=pad_mode, power=power, htk=htk, fmin=fmin, fmax=fmax, norm=norm,
+            trainable_mel=trainable_mel, trainable_STFT=trainable_STFT,
+        )
+        dt = resolve_dtype(dtype)
+        self.config = cfg
+        self.power = cfg.power
+        self.trainable_mel, self.trainable_STFT = cfg.trainable_mel, cfg.trainable_STFT
+        s = cfg.stft
+        self.stft = STFT(
+            s.n_fft, win_length=s.win_length, hop_length=s.hop_length, window=s.window, center=s.center,
+            pad_mode=s.pad_mode, sr=s.sr, trainable=s.trainable, output_format="Magnitude", verbose=False, dtype=dt,
+        )
+        mel_basis = jnp.asarray(cfg.mel_basis(), dtype=dt)
+        self.mel_basis = nnx.Param(mel_basis) if cfg.trainable_mel else Buffer(mel_basis)
+
+    def __call__(self, x: Any) -> Array:
+        """Compute the mel spectrogram.
+
+        Parameters
+        ----------
+        x : Array or np.ndarray [shape=(..., time)]
+
+        Returns
+        -------
+        Array [shape=(..., n_mels, frames)]
+        """
+        spec, out_dtype = self.stft.complex_spectrum(x)
+        power_spec = F.spectral_power(spec, self.power)
+        return F.melspectrogram(power_spec, self.mel_basis[...].astype(power_spec.dtype)).astype(out_dtype)
+
+
+
+class MFCC(nnx.Module):
+    """Mel-frequency cepstral coefficients layer (DCT-II of the log mel spectrogram).
+
+    Parameters
+    ----------
+    sr : float > 0
+        Sampling rate in Hz. Default 22050.
+    n_mfcc : int in [1, n_mels]
+        Number of coefficients. Default 20.
+    norm : {'ortho', None}
+        DCT-II normalisation (honoured; nnAudio2 ignores it).
+    verbose : bool
+        Accepted for nnAudio2 compatibility; nothing is ever printed.
+    ref : float > 0
+        Reference power for the dB scale.
+    amin : float > 0
+        Floor applied to the power before the logarithm.
+    top_db : float >= 0 or None
+        Dynamic range kept below the peak, per example (see Notes).
+    dtype : jnp.dtype
+        Dtype of the stored kernels, ``jnp.float32`` (default) or ``jnp.float64`` (needs
+        ``jax_enable_x64``).
+    **kwargs
+        :class:`MelSpectrogram` arguments (``n_fft``, ``n_mels``, ``hop_length``,
+        ``trainable_mel``, ...). The mel filterbank uses ``norm=1`` (Slaney), as in nnAudio2.
+        Unknown keywords raise :class:`ParameterError`.
+
+    Attributes
+    ----------
+    melspec_layer : MelSpectrogram
+    dct : Buffer [shape=(n_mfcc, n_mels)]
+        The DCT-II matrix.
+
+    Raises
+    ------
+    ParameterError
+        For any invalid argument or input signal.
+
+    Notes
+    -----
+    Input ``(..., time)``; output ``(..., n_mfcc, frames)``. ``top_db`` clips each spectrogram
+    (each leading index, e.g. each clip and channel) against its own maximum, as nnAudio2 does:
+    for a batch of independent clips that is the right choice, while ``librosa.feature.mfcc``
+    called on a whole batch clips against the batch maximum. For a single clip they agree.
+
+    Examples
+    --------
+    >>> import jax, nnaudio_jax
+    >>> mfcc = nnaudio_jax.MFCC(sr=16000, n_mfcc=13, n_fft=512, hop_length=160, n_mels=40)
+    >>> mfcc(jax.numpy.zeros((4, 16000))).shape
+    (4, 13, 101)
+    """
+
+    def __init__(
+        self,
+        sr: float = 22050,
+        *,
+        n_mfcc: int = 20,
+        norm: str | None = "ortho",
+        verbose: bool = True,
+        ref: float = 1.0,
+        amin: float = 1e-10,
+        top_db: float | None = 80.0,
+        dtype: Any = None,
+        **kwargs: Any,
+    ) -> None:
+        check_bool("verbose", verbose)
+        cfg = MFCCConfig(sr=sr, n_mfcc=n_mfcc, norm=norm, ref=ref, amin=amin, top_db=top_db, mel_kwargs=kwargs)
+        dt = resolve_dtype(dtype)
+        self.config = cfg
+        self.ref, self.amin, self.top_db = cfg.ref, cfg.amin, cfg.top_db
+        m = cfg.mel
+        self.melspec_layer = MelSpectrogram(
+            m.sr, n_fft=m.n_fft, win_length=m.win_length, n_mels=m.n_mels, hop_length=m.hop_length,
+            window=m.window, center=m.center, pad_mode=m.pad_mode, power=m.power, htk=m.htk, fmin=m.fmin,
+            fmax=m.fmax, norm=m.norm, trainable_mel=m.trainable_mel, trainable_STFT=m.trainable_STFT,
+            verbose=False, dtype=dt,
+        )
+        self.dct = Buffer(jnp.asarray(cfg.dct(), dtype=dt))
+
+    def __call__(self, x: Any) -> Array:
+        """Compute MFCCs.
+
+        Parameters
+        ----------
+        x : Array or np.ndarray [shape=(..., time)]
+
+        Returns
+        -------
+        Array [shape=(..., n_mfcc, frames)]
+        """
+        mel = self.melspec_layer(x)
+        out_dtype = mel.dtype
+        mel = mel.astype(jnp.promote_types(mel.dtype, jnp.float32))
+        out = F.mfcc(mel, self.dct[...].astype(mel.dtype), ref=self.ref, amin=self.amin, top_db=self.top_db)
+        return out.astype(out_dtype)
