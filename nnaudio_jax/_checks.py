@@ -8,7 +8,6 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from jax import Array
-
 from nnaudio_shared import ParameterError
 
 _NAMES = {"float32": np.float32, "float64": np.float64}
@@ -24,7 +23,7 @@ def resolve_dtype(dtype: Any) -> Any:
         dt = None
     if dt not in (np.dtype(np.float32), np.dtype(np.float64)):
         raise ParameterError(f"dtype={dtype!r} is invalid: must be jnp.float32 or jnp.float64")
-    if dt == np.float64 and not jax.config.jax_enable_x64:
+    if dt == np.float64 and not jax.config.read("jax_enable_x64"):
         raise ParameterError(
             "dtype=float64 is invalid while JAX runs in 32-bit mode: call "
             "jax.config.update('jax_enable_x64', True) first"
@@ -38,6 +37,12 @@ def _dtype_of(x: Any) -> np.dtype:
 
 def _is_traced(x: Any) -> bool:
     return isinstance(x, jax.core.Tracer)
+
+
+def _all_finite(x: Array) -> bool:
+    # One reduction instead of an elementwise mask: NaN/Inf anywhere make the sum non-finite;
+    # only then (or on overflow of huge finite values) is the exact check needed.
+    return bool(jnp.isfinite(jnp.sum(x))) or bool(jnp.isfinite(x).all())
 
 
 def as_audio(x: Any, *, name: str = "x") -> tuple[Array, Any]:
@@ -66,7 +71,7 @@ def as_audio(x: Any, *, name: str = "x") -> tuple[Array, Any]:
     out_dtype = x.dtype
     if x.dtype not in (jnp.float32, jnp.float64):
         x = x.astype(jnp.float32)
-    if not _is_traced(x) and x.size > 0 and not bool(jnp.isfinite(x).all()):
+    if not _is_traced(x) and x.size > 0 and not _all_finite(x):
         raise ParameterError(f"{name} contains NaN or Inf values")
     return x, out_dtype
 
@@ -102,7 +107,7 @@ def as_spectrum(X: Any, *, n_bins: int, name: str = "X") -> tuple[Array, Any]:
         )
     if spec.shape[-1] < 1:
         raise ParameterError(f"{name} has no frames")
-    if not _is_traced(spec) and not bool(jnp.isfinite(spec).all()):
+    if not _is_traced(spec) and not _all_finite(spec):
         raise ParameterError(f"{name} contains NaN or Inf values")
     real_dtype = jnp.float64 if spec.dtype == jnp.complex128 else jnp.float32
     return spec, real_dtype

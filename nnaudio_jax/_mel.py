@@ -7,7 +7,6 @@ from typing import Any
 import jax.numpy as jnp
 from flax import nnx
 from jax import Array
-
 from nnaudio_shared import MelSpectrogramConfig, MFCCConfig, ParameterError, WindowSpec
 from nnaudio_shared._validate import check_bool
 

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import jax.numpy as jnp
 from flax import nnx
 from jax import Array
-
 from nnaudio_shared import ISTFTConfig, OutputFormat, ParameterError, STFTConfig, WindowSpec
 from nnaudio_shared._validate import check_bool, check_choice, check_optional_int
 
@@ -29,7 +28,7 @@ def _format(spec: Array, output_format: str, out_dtype: Any) -> Array:
 
 
 def _inverse(
-    module: nnx.Module, X: Any, *, onesided: bool, length: int | None, kernels: tuple[Array, Array] | None
+    module: STFT | iSTFT, X: Any, *, onesided: bool, length: int | None, kernels: tuple[Array, Array] | None
 ) -> Array:
     """Shared inverse of STFT.inverse and iSTFT.__call__."""
     n_fft = module.n_fft
@@ -149,7 +148,8 @@ class STFT(nnx.Module):
         )
         dt = resolve_dtype(dtype)
         self.config = cfg
-        self.n_fft, self.hop_length, self.freq_bins = cfg.n_fft, cfg.hop_length, cfg.freq_bins
+        # the config resolved the None defaults
+        self.n_fft, self.hop_length, self.freq_bins = cfg.n_fft, cast(int, cfg.hop_length), cast(int, cfg.freq_bins)
         self.center, self.pad_mode, self.output_format = cfg.center, cfg.pad_mode, cfg.output_format
         self.trainable, self.iSTFT = cfg.trainable, cfg.iSTFT
         self.window = Buffer(jnp.asarray(cfg.window_array(), dtype=dt))
@@ -310,7 +310,7 @@ class iSTFT(nnx.Module):  # noqa: N801 - nnAudio2's name
         )
         dt = resolve_dtype(dtype)
         self.config = cfg
-        self.n_fft, self.hop_length, self.center = cfg.n_fft, cfg.hop_length, cfg.center
+        self.n_fft, self.hop_length, self.center = cfg.n_fft, cast(int, cfg.hop_length), cfg.center
         self.trainable_kernels, self.trainable_window = cfg.trainable_kernels, cfg.trainable_window
         window_arr = jnp.asarray(cfg.window_array(), dtype=dt)
         self.window = nnx.Param(window_arr) if cfg.trainable_window else Buffer(window_arr)

@@ -219,7 +219,9 @@ def overlap_add(frames: Array, *, hop_length: int) -> Array:
     b, t, n_fft = frames.shape
     m = -(-n_fft // hop_length)
     blocks = jnp.pad(frames, ((0, 0), (0, 0), (0, m * hop_length - n_fft))).reshape(b, t, m, hop_length)
-    out = sum(jnp.pad(blocks[:, :, j], ((0, 0), (j, m - 1 - j), (0, 0))) for j in range(m))
+    out = jnp.pad(blocks[:, :, 0], ((0, 0), (0, m - 1), (0, 0)))
+    for j in range(1, m):
+        out = out + jnp.pad(blocks[:, :, j], ((0, 0), (j, m - 1 - j), (0, 0)))
     return out.reshape(b, -1)[:, : n_fft + hop_length * (t - 1)]
 
 

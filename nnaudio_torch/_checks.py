@@ -6,9 +6,8 @@ from typing import Any
 
 import numpy as np
 import torch
-from torch import Tensor
-
 from nnaudio_shared import ParameterError
+from torch import Tensor
 
 _COMPUTE = (torch.float32, torch.float64)
 _HALF = (torch.float16, torch.bfloat16)
@@ -28,6 +27,12 @@ def resolve_dtype(dtype: Any) -> torch.dtype:
 
 def _is_compiling() -> bool:
     return bool(torch.compiler.is_compiling()) or torch.jit.is_scripting()
+
+
+def _all_finite(x: Tensor) -> bool:
+    # One reduction instead of an elementwise mask: NaN/Inf anywhere make the sum non-finite;
+    # only then (or on overflow of huge finite values) is the exact check needed.
+    return bool(torch.isfinite(x.sum())) or bool(torch.isfinite(x).all())
 
 
 def as_audio(x: Any, *, name: str = "x") -> tuple[Tensor, torch.dtype]:
@@ -60,7 +65,7 @@ def as_audio(x: Any, *, name: str = "x") -> tuple[Tensor, torch.dtype]:
     out_dtype = x.dtype
     if x.dtype in _HALF or x.dtype not in _COMPUTE:
         x = x.to(torch.float32)
-    if x.shape[-1] > 0 and x.numel() > 0 and not _is_compiling() and not bool(torch.isfinite(x).all()):
+    if x.numel() > 0 and not _is_compiling() and not _all_finite(x):
         raise ParameterError(f"{name} contains NaN or Inf values")
     return x, out_dtype
 
@@ -96,7 +101,7 @@ def as_spectrum(X: Any, *, n_bins: int, name: str = "X") -> tuple[Tensor, torch.
         )
     if spec.shape[-1] < 1:
         raise ParameterError(f"{name} has no frames")
-    if not _is_compiling() and not bool(torch.isfinite(torch.view_as_real(spec)).all()):
+    if not _is_compiling() and not _all_finite(torch.view_as_real(spec)):
         raise ParameterError(f"{name} contains NaN or Inf values")
     real_dtype = torch.float64 if spec.dtype == torch.complex128 else torch.float32
     return spec, real_dtype

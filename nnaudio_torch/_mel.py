@@ -5,10 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import torch
-from torch import Tensor, nn
-
 from nnaudio_shared import MelSpectrogramConfig, MFCCConfig, ParameterError, WindowSpec
 from nnaudio_shared._validate import check_bool
+from torch import Tensor, nn
 
 from . import functional as F
 from ._checks import resolve_dtype
@@ -84,6 +83,8 @@ class MelSpectrogram(nn.Module):
     >>> mel(torch.randn(8, 16000)).shape
     torch.Size([8, 64, 101])
     """
+
+    mel_basis: Tensor
 
     def __init__(
         self,
@@ -203,6 +204,8 @@ class MFCC(nn.Module):
     >>> mfcc(torch.randn(4, 16000)).shape
     torch.Size([4, 13, 101])
     """
+
+    dct: Tensor
 
     def __init__(
         self,

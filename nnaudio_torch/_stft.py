@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import torch
-from torch import Tensor, nn
-
 from nnaudio_shared import ISTFTConfig, OutputFormat, ParameterError, STFTConfig, WindowSpec
 from nnaudio_shared._validate import check_bool, check_choice, check_optional_int
+from torch import Tensor, nn
 
 from . import functional as F
 from ._checks import as_audio, as_spectrum, resolve_dtype
@@ -31,7 +30,7 @@ def _format(spec: Tensor, output_format: str, out_dtype: torch.dtype) -> Tensor:
 
 
 def _inverse(
-    module: nn.Module, X: Any, *, onesided: bool, length: int | None, kernels: tuple[Tensor, Tensor] | None
+    module: STFT | iSTFT, X: Any, *, onesided: bool, length: int | None, kernels: tuple[Tensor, Tensor] | None
 ) -> Tensor:
     """Shared inverse of STFT.inverse and iSTFT.forward."""
     n_fft = module.n_fft
@@ -121,6 +120,10 @@ class STFT(nn.Module):
     torch.Size([2, 257, 126])
     """
 
+    window: Tensor
+    wcos: Tensor
+    wsin: Tensor
+
     def __init__(
         self,
         n_fft: int = 2048,
@@ -150,7 +153,8 @@ class STFT(nn.Module):
         )
         dt = resolve_dtype(dtype)
         self.config = cfg
-        self.n_fft, self.hop_length, self.freq_bins = cfg.n_fft, cfg.hop_length, cfg.freq_bins
+        # the config resolved the None defaults
+        self.n_fft, self.hop_length, self.freq_bins = cfg.n_fft, cast(int, cfg.hop_length), cast(int, cfg.freq_bins)
         self.center, self.pad_mode, self.output_format = cfg.center, cfg.pad_mode, cfg.output_format
         self.trainable, self.iSTFT = cfg.trainable, cfg.iSTFT
         self.register_buffer("window", _tensor(cfg.window_array(), dt))
@@ -292,6 +296,10 @@ class iSTFT(nn.Module):  # noqa: N801 - nnAudio2's name
     True
     """
 
+    window: Tensor
+    kernel_cos: Tensor
+    kernel_sin: Tensor
+
     def __init__(
         self,
         n_fft: int = 2048,
@@ -320,7 +328,7 @@ class iSTFT(nn.Module):  # noqa: N801 - nnAudio2's name
         )
         dt = resolve_dtype(dtype)
         self.config = cfg
-        self.n_fft, self.hop_length, self.center = cfg.n_fft, cfg.hop_length, cfg.center
+        self.n_fft, self.hop_length, self.center = cfg.n_fft, cast(int, cfg.hop_length), cfg.center
         self.trainable_kernels, self.trainable_window = cfg.trainable_kernels, cfg.trainable_window
         window_t = _tensor(cfg.window_array(), dt)
         if cfg.trainable_window:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import numpy as np
 import scipy.signal
@@ -83,7 +83,7 @@ def _check_band(name_lo: str, fmin: Any, name_hi: str, fmax: Any, sr: float, *, 
 
 
 def n_frames(n_samples: int, *, n_fft: int, hop_length: int, center: bool) -> int:
-    """Number of STFT frames for a signal of ``n_samples`` samples."""
+    """Return the number of STFT frames for a signal of ``n_samples`` samples."""
     padded = n_samples + 2 * (n_fft // 2) if center else n_samples
     return 1 + (padded - n_fft) // hop_length
 
@@ -194,7 +194,7 @@ class STFTConfig(_Config):
                     f"iSTFT=True with freq_bins={freq_bins} is invalid: the inverse needs all "
                     f"n_fft // 2 + 1 = {n_onesided} bins"
                 )
-            _check_nola(self.window_array(), n_fft, self.hop_length)
+            _check_nola(self.window_array(), n_fft, cast(int, self.hop_length))
 
     @property
     def uses_fft(self) -> bool:
@@ -202,13 +202,13 @@ class STFTConfig(_Config):
         return self.freq_scale == "no"
 
     def window_array(self) -> np.ndarray:
-        """The analysis window centre-padded to ``n_fft`` (float64)."""
-        return pad_center(get_window(self.window, self.win_length), size=self.n_fft)
+        """Return the analysis window centre-padded to ``n_fft`` (float64)."""
+        return pad_center(get_window(self.window, cast(int, self.win_length)), size=self.n_fft)
 
     def kernels(self) -> FourierKernels:
         """Windowed Fourier kernels ``wcos``/``wsin`` of shape ``(freq_bins, n_fft)``."""
         return fourier_kernels(
-            n_fft=self.n_fft, win_length=self.win_length, freq_bins=self.freq_bins, window=self.window,
+            n_fft=self.n_fft, win_length=cast(int, self.win_length), freq_bins=cast(int, self.freq_bins), window=self.window,
             freq_scale=self.freq_scale, fmin=self.fmin, fmax=self.fmax, sr=self.sr,  # type: ignore[arg-type]
         )
 
@@ -279,11 +279,11 @@ class ISTFTConfig(_Config):
         s(self, "trainable_kernels", check_bool("trainable_kernels", self.trainable_kernels))
         s(self, "trainable_window", check_bool("trainable_window", self.trainable_window))
         s(self, "refresh_win", check_bool("refresh_win", self.refresh_win))
-        _check_nola(self.window_array(), n_fft, self.hop_length)
+        _check_nola(self.window_array(), n_fft, cast(int, self.hop_length))
 
     def window_array(self) -> np.ndarray:
-        """The synthesis window centre-padded to ``n_fft`` (float64)."""
-        return pad_center(get_window(self.window, self.win_length), size=self.n_fft)
+        """Return the synthesis window centre-padded to ``n_fft`` (float64)."""
+        return pad_center(get_window(self.window, cast(int, self.win_length)), size=self.n_fft)
 
     def kernels(self) -> tuple[np.ndarray, np.ndarray]:
         """One-sided inverse DFT kernels ``kernel_cos``, ``kernel_sin`` of shape ``(n_fft//2+1, n_fft)``."""
@@ -319,7 +319,7 @@ class MelSpectrogramConfig(_Config):
     fmax: float | None = None
     norm: Any = 1
     trainable_mel: bool = False
-    trainable_STFT: bool = False
+    trainable_STFT: bool = False  # noqa: N815 - nnAudio2's name
     stft: STFTConfig = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
