@@ -21,7 +21,7 @@ def resolve_dtype(dtype: Any) -> Any:
         dt = np.dtype(_NAMES.get(dtype, dtype) if isinstance(dtype, str) else dtype)
     except TypeError:
         dt = None
-    if dt not in (np.dtype(np.float32), np.dtype(np.float64)):
+    if dt is None or dt not in (np.dtype(np.float32), np.dtype(np.float64)):
         raise ParameterError(f"dtype={dtype!r} is invalid: must be jnp.float32 or jnp.float64")
     if dt == np.float64 and not jax.config.read("jax_enable_x64"):
         raise ParameterError(
@@ -79,11 +79,14 @@ def as_audio(x: Any, *, name: str = "x") -> tuple[Array, Any]:
 def as_spectrum(X: Any, *, n_bins: int, name: str = "X") -> tuple[Array, Any]:
     """Validate a complex spectrogram: complex ``(..., freq, frames)`` or real ``(..., freq, frames, 2)``.
 
-    Returns the complex array and the real dtype of the output.
+    Returns the complex array and the dtype of the real output (a float16/bfloat16 input is
+    computed in float32 and the result cast back).
     """
     if not isinstance(X, (np.ndarray, jax.Array)) and not _is_traced(X):
         raise ParameterError(f"{name} must be a jax.Array or numpy.ndarray, got {type(X).__name__}")
     dt = _dtype_of(X)
+    if X.size == 0:
+        raise ParameterError(f"{name} is empty (shape {tuple(X.shape)}): no frames or bins to invert")
     if jnp.issubdtype(dt, jnp.complexfloating):
         if X.ndim < 2:
             raise ParameterError(f"{name} has shape {tuple(X.shape)}: a complex spectrogram must be (..., freq, frames)")
@@ -95,6 +98,7 @@ def as_spectrum(X: Any, *, n_bins: int, name: str = "X") -> tuple[Array, Any]:
                 "holding (real, imag); a magnitude spectrogram cannot be inverted (use Griffin-Lim)"
             )
         X = jnp.asarray(X)
+        out_dtype = X.dtype
         if X.dtype not in (jnp.float32, jnp.float64):
             X = X.astype(jnp.float32)
         spec = jax.lax.complex(X[..., 0], X[..., 1])
@@ -109,5 +113,6 @@ def as_spectrum(X: Any, *, n_bins: int, name: str = "X") -> tuple[Array, Any]:
         raise ParameterError(f"{name} has no frames")
     if not _is_traced(spec) and not _all_finite(spec):
         raise ParameterError(f"{name} contains NaN or Inf values")
-    real_dtype = jnp.float64 if spec.dtype == jnp.complex128 else jnp.float32
-    return spec, real_dtype
+    if jnp.issubdtype(dt, jnp.complexfloating):
+        out_dtype = jnp.float64 if spec.dtype == jnp.complex128 else jnp.float32
+    return spec, out_dtype

@@ -239,6 +239,6 @@ class MFCC(nnx.Module):
         """
         mel = self.melspec_layer(x)
         out_dtype = mel.dtype
-        mel = mel.astype(jnp.promote_types(mel.dtype, jnp.float32))
+        mel = mel if mel.dtype in (jnp.float32, jnp.float64) else mel.astype(jnp.float32)
         out = F.mfcc(mel, self.dct[...].astype(mel.dtype), ref=self.ref, amin=self.amin, top_db=self.top_db)
         return out.astype(out_dtype)

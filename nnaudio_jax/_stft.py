@@ -34,14 +34,17 @@ def _inverse(
     n_fft = module.n_fft
     check_bool("onesided", onesided)
     length = check_optional_int("length", length, minimum=1)
-    spec, real_dtype = as_spectrum(X, n_bins=n_fft // 2 + 1 if onesided else n_fft)
+    spec, out_dtype = as_spectrum(X, n_bins=n_fft // 2 + 1 if onesided else n_fft)
     if not onesided:
         spec = spec[..., : n_fft // 2 + 1, :]
+    real_dtype = jnp.float64 if spec.dtype == jnp.complex128 else jnp.float32
     window = module.window[...].astype(real_dtype)
     if kernels is None:
-        return F.istft(spec, window, n_fft=n_fft, hop_length=module.hop_length, center=module.center, length=length)
+        y = F.istft(spec, window, n_fft=n_fft, hop_length=module.hop_length, center=module.center, length=length)
+        return y.astype(out_dtype)
     kcos, ksin = (k.astype(real_dtype) for k in kernels)
-    return F.istft_matmul(spec, kcos, ksin, window, hop_length=module.hop_length, center=module.center, length=length)
+    y = F.istft_matmul(spec, kcos, ksin, window, hop_length=module.hop_length, center=module.center, length=length)
+    return y.astype(out_dtype)
 
 
 class STFT(nnx.Module):

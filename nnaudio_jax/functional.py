@@ -95,7 +95,7 @@ def stft(
     """
     batch = x.shape[:-1]
     frames = frame(x.reshape(-1, x.shape[-1]), n_fft=n_fft, hop_length=hop_length, center=center, pad_mode=pad_mode)
-    spec = jnp.fft.rfft(frames * window, n=n_fft, axis=-1)
+    spec = jnp.fft.rfft(frames * window[None, None, :], n=n_fft, axis=-1)
     if freq_bins is not None and freq_bins != spec.shape[-1]:
         spec = spec[..., :freq_bins]
     spec = jnp.swapaxes(spec, -1, -2)
@@ -229,7 +229,7 @@ def _synthesise(
     frames: Array, window: Array, *, hop_length: int, center: bool, length: int | None, batch: tuple[int, ...]
 ) -> Array:
     n_fft = frames.shape[-1]
-    y = overlap_add(frames * window, hop_length=hop_length)
+    y = overlap_add(frames * window[None, None, :], hop_length=hop_length)
     wss = overlap_add(jnp.broadcast_to(jnp.square(window), (1, frames.shape[1], n_fft)), hop_length=hop_length)
     nonzero = wss > jnp.finfo(y.dtype).tiny
     y = y / jnp.where(nonzero, wss, 1.0)

@@ -35,6 +35,11 @@ def _all_finite(x: Tensor) -> bool:
     return bool(torch.isfinite(x.sum())) or bool(torch.isfinite(x).all())
 
 
+def _from_numpy(x: np.ndarray) -> Tensor:
+    # np.ascontiguousarray would turn a 0-d array into 1-d; copy only when needed.
+    return torch.from_numpy(x if x.flags.c_contiguous else x.copy(order="C"))
+
+
 def as_audio(x: Any, *, name: str = "x") -> tuple[Tensor, torch.dtype]:
     """Validate a real audio signal ``(..., time)``.
 
@@ -52,7 +57,7 @@ def as_audio(x: Any, *, name: str = "x") -> tuple[Tensor, torch.dtype]:
                 f"{name} has dtype {x.dtype}: audio must be floating point (convert integer PCM "
                 "with x.astype(np.float32) / 32768 for int16)"
             )
-        x = torch.from_numpy(np.ascontiguousarray(x))
+        x = _from_numpy(x)
     if not isinstance(x, Tensor):
         raise ParameterError(f"{name} must be a torch.Tensor or numpy.ndarray, got {type(x).__name__}")
     if x.dtype.is_complex or not x.dtype.is_floating_point:
@@ -73,12 +78,15 @@ def as_audio(x: Any, *, name: str = "x") -> tuple[Tensor, torch.dtype]:
 def as_spectrum(X: Any, *, n_bins: int, name: str = "X") -> tuple[Tensor, torch.dtype]:
     """Validate a complex spectrogram: complex ``(..., freq, frames)`` or real ``(..., freq, frames, 2)``.
 
-    Returns the complex tensor and the real dtype of the output.
+    Returns the complex tensor and the dtype of the real output (a float16/bfloat16 input is
+    computed in float32 and the result cast back).
     """
     if isinstance(X, np.ndarray):
-        X = torch.from_numpy(np.ascontiguousarray(X))
+        X = _from_numpy(X)
     if not isinstance(X, Tensor):
         raise ParameterError(f"{name} must be a torch.Tensor or numpy.ndarray, got {type(X).__name__}")
+    if X.numel() == 0:
+        raise ParameterError(f"{name} is empty (shape {tuple(X.shape)}): no frames or bins to invert")
     if X.dtype.is_complex:
         if X.ndim < 2:
             raise ParameterError(f"{name} has shape {tuple(X.shape)}: a complex spectrogram must be (..., freq, frames)")
@@ -89,6 +97,7 @@ def as_spectrum(X: Any, *, n_bins: int, name: str = "X") -> tuple[Tensor, torch.
                 f"{name} has shape {tuple(X.shape)}: a real-valued spectrogram must be (..., freq, frames, 2) "
                 "holding (real, imag); a magnitude spectrogram cannot be inverted (use Griffin-Lim)"
             )
+        out_dtype = X.dtype
         if X.dtype not in _COMPUTE:
             X = X.to(torch.float32)
         spec = torch.view_as_complex(X.contiguous())
@@ -103,5 +112,6 @@ def as_spectrum(X: Any, *, n_bins: int, name: str = "X") -> tuple[Tensor, torch.
         raise ParameterError(f"{name} has no frames")
     if not _is_compiling() and not _all_finite(torch.view_as_real(spec)):
         raise ParameterError(f"{name} contains NaN or Inf values")
-    real_dtype = torch.float64 if spec.dtype == torch.complex128 else torch.float32
-    return spec, real_dtype
+    if X.dtype.is_complex:
+        out_dtype = torch.float64 if spec.dtype == torch.complex128 else torch.float32
+    return spec, out_dtype

@@ -248,7 +248,7 @@ class MFCC(nn.Module):
         """
         mel = self.melspec_layer(x)
         out_dtype = mel.dtype
-        mel = mel.to(torch.promote_types(mel.dtype, torch.float32))
+        mel = mel if mel.dtype in (torch.float32, torch.float64) else mel.to(torch.float32)
         out = F.mfcc(mel, self.dct.to(mel.dtype), ref=self.ref, amin=self.amin, top_db=self.top_db)
         return out.to(out_dtype)
 

@@ -142,7 +142,7 @@ def spectral_power(spec: Tensor, power: float = 2.0) -> Tensor:
     """``|X| ** power`` with finite gradients everywhere, including ``X == 0``."""
     if power == 1.0:
         return spec.abs()
-    sq = torch.view_as_real(spec).square().sum(-1)
+    sq = spec.real.square() + spec.imag.square()
     if power == 2.0:
         return sq
     positive = sq > 0

@@ -8,6 +8,7 @@ The configurations are frozen dataclasses; :meth:`to_dict` gives JSON-ready meta
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 from dataclasses import dataclass, field
 from typing import Any, Literal, cast
@@ -110,7 +111,20 @@ def check_signal_length(n_samples: int, *, n_fft: int, center: bool, pad_mode: s
 
 
 class _Config:
-    """Mixin: JSON-ready metadata."""
+    """Mixin: JSON-ready metadata, and equality/hash by value.
+
+    Modules keep their configuration as static pytree metadata, so two identically built
+    modules must compare equal (and hash alike) for ``jax.jit`` to reuse one compilation.
+    """
+
+    def _key(self) -> str:
+        return type(self).__name__ + json.dumps(self.to_dict(), sort_keys=True, default=repr)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Config) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -324,6 +338,8 @@ class MelSpectrogramConfig(_Config):
 
     def __post_init__(self) -> None:
         s = object.__setattr__
+        s(self, "trainable_mel", check_bool("trainable_mel", self.trainable_mel))
+        s(self, "trainable_STFT", check_bool("trainable_STFT", self.trainable_STFT))
         stft = STFTConfig(
             n_fft=self.n_fft, win_length=self.win_length, hop_length=self.hop_length, window=self.window,
             center=self.center, pad_mode=self.pad_mode, sr=self.sr, trainable=self.trainable_STFT,
@@ -340,8 +356,6 @@ class MelSpectrogramConfig(_Config):
         s(self, "fmin", fmin)
         s(self, "fmax", None if self.fmax is None else fmax)
         s(self, "norm", _check_mel_norm(self.norm))
-        s(self, "trainable_mel", check_bool("trainable_mel", self.trainable_mel))
-        s(self, "trainable_STFT", check_bool("trainable_STFT", self.trainable_STFT))
 
     def to_dict(self) -> dict[str, Any]:
         out = super().to_dict()

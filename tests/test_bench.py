@@ -1,0 +1,22 @@
+"""The benchmark runner works end to end (tiny signals); speed itself is never asserted."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_bench_quick_writes_json_and_markdown(tmp_path):
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench", "--quick", "--fail-on-error", "--out", str(tmp_path)],
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert results, "empty results"
+    md = (tmp_path / "results.md").read_text()
+    for column in ("nnaudio_torch", "nnaudio_jax", "librosa", "nnAudio2"):
+        assert column in md
+    assert "| STFT magnitude" in md

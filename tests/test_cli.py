@@ -1,0 +1,166 @@
+"""The ``nnaudio`` command line (``nnaudio compare``), in-process and as the installed script."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from nnaudio_cli import main
+from nnaudio_cli._signal import read_mono, synthetic_signal
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+SMALL = ["--n-fft", "512", "--hop-length", "128", "--repeat", "2"]
+ROW = re.compile(r"^(torch|jax) vs (librosa|jax)\s+(\S+)\s+(\S+)$", re.MULTILINE)
+PAIRS = {("torch", "librosa"), ("jax", "librosa"), ("torch", "jax")}
+# Relative tolerances of float32 backends against the float64 librosa reference and each other.
+TOL_L2 = 1e-5
+TOL_MAX = 1e-4
+
+
+def parse_errors(stdout: str) -> dict[tuple[str, str], tuple[float, float]]:
+    return {(m[1], m[2]): (float(m[3]), float(m[4])) for m in ROW.finditer(stdout)}
+
+
+def assert_png(path: Path) -> None:
+    assert path.is_file()
+    assert path.read_bytes()[:8] == PNG_MAGIC
+
+
+def assert_agreement(stdout: str) -> None:
+    errors = parse_errors(stdout)
+    assert set(errors) == PAIRS, stdout
+    for pair, (rel_l2, rel_max) in errors.items():
+        assert rel_l2 < TOL_L2, (pair, rel_l2)
+        assert rel_max < TOL_MAX, (pair, rel_max)
+
+
+@pytest.mark.parametrize(
+    ("transform", "extra"),
+    [("stft", []), ("mel", ["--n-mels", "40"]), ("mfcc", ["--n-mels", "40", "--n-mfcc", "13"])],
+)
+def test_compare_synthetic(tmp_path, capsys, transform, extra):
+    out = tmp_path / f"{transform}.png"
+    rc = main(["compare", "--transform", transform, "--out", str(out), "--seconds", "1", *SMALL, *extra])
+    captured = capsys.readouterr()
+    assert rc == 0, captured.err
+    assert captured.err == ""
+    assert_png(out)
+    assert_agreement(captured.out)
+    assert f"wrote {out}" in captured.out
+    for backend in ("torch", "jax", "librosa"):
+        assert re.search(rf"^{backend}\s+\d+\.\d+\s+", captured.out, re.MULTILINE), captured.out
+
+
+def test_compare_default_output_path_and_constant_padding(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    rc = main(["compare", "--seconds", "0.5", "--pad-mode", "constant", "--n-mels", "32", *SMALL])
+    captured = capsys.readouterr()
+    assert rc == 0, captured.err
+    assert_png(tmp_path / "nnaudio_compare.png")
+    assert_agreement(captured.out)
+    assert "pad_mode=constant" in captured.out
+
+
+def test_compare_stereo_wav(tmp_path, capsys):
+    sr = 16000
+    t = np.arange(sr) / sr
+    left = 0.5 * np.sin(2 * np.pi * 440 * t)
+    right = 0.3 * np.sin(2 * np.pi * 1000 * t) + 0.1
+    path = tmp_path / "stereo.wav"
+    sf.write(path, np.stack([left, right], axis=1), sr, subtype="FLOAT")
+
+    y, file_sr = read_mono(str(path))
+    assert file_sr == sr
+    assert y.dtype == np.float32 and y.shape == (sr,)
+    np.testing.assert_allclose(y, (left + right) / 2, atol=1e-6)
+
+    out = tmp_path / "stereo.png"
+    rc = main(
+        ["compare", str(path), "--out", str(out), "--transform", "mel", "--n-mels", "40", "--seconds", "0.5", *SMALL]
+    )
+    captured = capsys.readouterr()
+    assert rc == 0, captured.err
+    assert "8000 samples) @ 16000 Hz" in captured.out
+    assert_png(out)
+    assert_agreement(captured.out)
+
+
+def run_user_error(capsys, argv: list[str]) -> str:
+    rc = main(argv)
+    captured = capsys.readouterr()
+    assert rc == 2
+    assert captured.out == ""
+    lines = captured.err.splitlines()
+    assert len(lines) == 1, captured.err
+    assert lines[0].startswith("nnaudio compare: ")
+    assert "Traceback" not in captured.err
+    return lines[0]
+
+
+def test_missing_file(tmp_path, capsys):
+    line = run_user_error(capsys, ["compare", str(tmp_path / "nope.wav"), "--out", str(tmp_path / "o.png")])
+    assert "cannot read" in line and "nope.wav" in line
+    assert not (tmp_path / "o.png").exists()
+
+
+def test_directory(tmp_path, capsys):
+    line = run_user_error(capsys, ["compare", str(tmp_path), "--out", str(tmp_path / "o.png")])
+    assert "is a directory" in line
+
+
+def test_corrupt_file(tmp_path, capsys):
+    bad = tmp_path / "x.wav"
+    bad.write_bytes(np.random.default_rng(0).integers(0, 256, 4096, dtype=np.uint8).tobytes())
+    line = run_user_error(capsys, ["compare", str(bad), "--out", str(tmp_path / "o.png")])
+    assert "cannot read" in line and "x.wav" in line
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--transform", "mfcc", "--n-mfcc", "500"],  # ParameterError: n_mfcc > n_mels
+        ["--n-fft", "0"],  # ParameterError
+        ["--transform", "stft", "--n-mels", "40"],  # option that does not apply
+        ["--seconds", "0.01"],  # too short for reflect padding (ParameterError)
+    ],
+)
+def test_invalid_arguments(tmp_path, capsys, argv):
+    run_user_error(capsys, ["compare", "--out", str(tmp_path / "o.png"), *argv])
+    assert not (tmp_path / "o.png").exists()
+
+
+def test_unwritable_output(tmp_path, capsys):
+    line = run_user_error(capsys, ["compare", "--seconds", "0.5", "--out", str(tmp_path / "missing" / "o.png")])
+    assert "cannot write" in line
+
+
+def test_argparse_errors_and_help(capsys):
+    assert main([]) == 2
+    assert main(["compare", "--repeat", "0"]) == 2
+    assert main(["compare", "--transform", "cqt"]) == 2
+    capsys.readouterr()
+    assert main(["--help"]) == 0
+    assert "compare" in capsys.readouterr().out
+
+
+def test_synthetic_signal_is_deterministic():
+    a = synthetic_signal(sr=8000, seconds=0.5)
+    b = synthetic_signal(sr=8000, seconds=0.5)
+    assert a.dtype == np.float32 and a.shape == (4000,)
+    np.testing.assert_array_equal(a, b)
+    assert np.isclose(np.max(np.abs(a)), 0.9)
+
+
+def test_console_script_help():
+    script = Path(sys.executable).parent / "nnaudio"
+    assert script.is_file(), "the package must be installed (pip install -e .)"
+    proc = subprocess.run([str(script), "compare", "--help"], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert "usage: nnaudio compare" in proc.stdout
+    assert "--transform" in proc.stdout
