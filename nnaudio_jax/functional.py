@@ -94,51 +94,12 @@ def stft(
         ``X[k, t] = sum_n window[n] x[t * hop + n] exp(-2j pi k n / n_fft)``.
     """
     batch = x.shape[:-1]
-    x2 = x.reshape(-1, x.shape[-1])
-    if center:
-        x2 = _pad_center(x2, n_fft, pad_mode)
-    n_bins = n_fft // 2 + 1 if freq_bins is None else freq_bins
-    n_frames = 1 + (x2.shape[-1] - n_fft) // hop_length
-    if n_frames <= 2 * _CHUNK_FRAMES:
-        frames = frame(x2, n_fft=n_fft, hop_length=hop_length, center=False)
-        spec = jnp.swapaxes(jnp.fft.rfft(frames * window[None, None, :], n=n_fft, axis=-1)[..., :n_bins], -1, -2)
-    else:
-        spec = _stft_chunked(x2, window, n_fft=n_fft, hop_length=hop_length, n_bins=n_bins, n_frames=n_frames)
+    frames = frame(x.reshape(-1, x.shape[-1]), n_fft=n_fft, hop_length=hop_length, center=center, pad_mode=pad_mode)
+    spec = jnp.fft.rfft(frames * window[None, None, :], n=n_fft, axis=-1)
+    if freq_bins is not None and freq_bins != spec.shape[-1]:
+        spec = spec[..., :freq_bins]
+    spec = jnp.swapaxes(spec, -1, -2)
     return spec.reshape(*batch, *spec.shape[-2:])
-
-
-#: Frames per FFT chunk for long signals. Full-size temporaries (windowed frames, FFT output,
-#: transpose) would be page-faulted afresh on every call (~10k faults per call for 60 s of
-#: audio, half the run time on CPU); chunks of this size stay in reused memory.
-_CHUNK_FRAMES = 256
-
-
-def _stft_chunked(
-    x: Array, window: Array, *, n_fft: int, hop_length: int, n_bins: int, n_frames: int
-) -> Array:
-    """STFT of pre-padded ``x`` ``(batch, time)``, ``_CHUNK_FRAMES`` frames of one row at a time.
-
-    Each chunk is framed, windowed, transformed and written into the ``(batch, n_bins,
-    frames)`` output; identical numbers to the one-shot path, differentiable (fixed trip count).
-    """
-    b, length = x.shape
-    c = _CHUNK_FRAMES
-    n_chunks = -(-n_frames // c)
-    m = -(-n_fft // hop_length)
-    need = (n_chunks * c + m - 1) * hop_length
-    x = jnp.pad(x, ((0, 0), (0, need - length))) if need > length else x[:, :need]
-    blocks = x.reshape(b, n_chunks * c + m - 1, hop_length)
-    dtype = jnp.complex128 if x.dtype == jnp.float64 else jnp.complex64
-
-    def body(i: Array, out: Array) -> Array:
-        row, chunk = i // n_chunks, i % n_chunks
-        seg = jax.lax.dynamic_slice(blocks, (row, chunk * c, 0), (1, c + m - 1, hop_length))
-        frames = jnp.concatenate([seg[:, j : j + c] for j in range(m)], axis=-1)[..., :n_fft]
-        spec = jnp.fft.rfft(frames * window[None, None, :], n=n_fft, axis=-1)[..., :n_bins]
-        return jax.lax.dynamic_update_slice(out, jnp.swapaxes(spec, -1, -2), (row, 0, chunk * c))
-
-    out = jax.lax.fori_loop(0, b * n_chunks, body, jnp.zeros((b, n_bins, n_chunks * c), dtype))
-    return out[..., :n_frames]
 
 
 def stft_matmul(
