@@ -10,7 +10,6 @@ from nnaudio_shared import ParameterError
 from torch import Tensor
 
 _COMPUTE = (torch.float32, torch.float64)
-_HALF = (torch.float16, torch.bfloat16)
 _DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
 
@@ -68,7 +67,7 @@ def as_audio(x: Any, *, name: str = "x") -> tuple[Tensor, torch.dtype]:
     if x.ndim == 0:
         raise ParameterError(f"{name} is 0-d: audio must have shape (..., time)")
     out_dtype = x.dtype
-    if x.dtype in _HALF or x.dtype not in _COMPUTE:
+    if x.dtype not in _COMPUTE:  # float16/bfloat16: compute in float32, cast back
         x = x.to(torch.float32)
     if x.numel() > 0 and not _is_compiling() and not _all_finite(x):
         raise ParameterError(f"{name} contains NaN or Inf values")
