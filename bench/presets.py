@@ -63,6 +63,10 @@ class Row:
     key: str
     label: str
     backward: bool = False
+    #: Rows of a transform family are built by ``bench/family_<family>.py`` (its
+    #: ``build(impl, row, inp) -> Case``, raising ``NotApplicableError`` for a missing peer, and
+    #: optionally ``targets(add)``), so each family's rows live in one file of their own.
+    family: str | None = None
 
 
 SETTINGS = Settings()

@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import datetime as _dt
 import gc
+import importlib
 import json
 import os
 import platform
@@ -348,6 +349,18 @@ BUILDERS: dict[str, Callable[[Row, Inputs], Case]] = {
 }
 
 
+def family_module(family: str) -> Any:
+    """The module ``bench.family_<family>`` that builds and judges one transform family's rows."""
+    return importlib.import_module(f"{__package__ or 'bench'}.family_{family}")
+
+
+def build_case(impl: str, row: Row, inp: Inputs) -> Case:
+    """The cell ``(row, impl)``: from the family module for family rows, else from ``BUILDERS``."""
+    if row.family is not None:
+        return family_module(row.family).build(impl, row, inp)  # type: ignore[no-any-return]
+    return BUILDERS[impl](row, inp)
+
+
 # --------------------------------------------------------------------------------------------
 # Timing
 # --------------------------------------------------------------------------------------------
@@ -535,7 +548,7 @@ def run_preset(
         for impl in impls:
             t0 = time.perf_counter()
             try:
-                cases[impl] = BUILDERS[impl](row, inp)
+                cases[impl] = build_case(impl, row, inp)
             except NotApplicableError:
                 continue
             except Exception as exc:  # a broken implementation is reported, not fatal
@@ -683,6 +696,10 @@ def evaluate_targets(presets: dict[str, Any]) -> list[dict[str, Any]]:
     for pname, pres in presets.items():
         for row in pres["rows"]:
             add(f"JAX within 2x of torch: {ROW_BY_KEY[row].label}", pname, row, "jax / torch", 2.0, False)
+    for family in sorted({r.family for r in ROWS if r.family is not None}):
+        judge = getattr(family_module(family), "targets", None)
+        if judge is not None:
+            judge(add)  # the family adds its own targets with the same ``add``
     return targets
 
 
