@@ -1,0 +1,179 @@
+"""Stateless JAX Griffin-Lim and CFP (re-exported by :mod:`nnaudio_jax.functional`)."""
+
+from __future__ import annotations
+
+import math
+
+import jax
+import jax.numpy as jnp
+from jax import Array
+
+from .functional import frame, istft, stft
+
+__all__ = ["cfp", "griffinlim"]
+
+_HIGHEST = jax.lax.Precision.HIGHEST
+
+
+def griffinlim(
+    S: Array,
+    angles: Array,
+    window: Array,
+    *,
+    n_fft: int,
+    hop_length: int,
+    n_iter: int = 32,
+    center: bool = True,
+    pad_mode: str = "reflect",
+    momentum: float = 0.99,
+    length: int | None = None,
+) -> Array:
+    """Fast Griffin-Lim (Perraudin et al. 2013) exactly as ``librosa.griffinlim``.
+
+    Each iteration inverts ``S * angles`` (:func:`istft`), re-analyses the signal
+    (:func:`stft`), extrapolates ``a = rebuilt - momentum / (1 + momentum) * previous`` (no
+    momentum term in the first iteration) and keeps the phase ``angles = a / (|a| + tiny)``.
+    The iterations run in one ``jax.lax.fori_loop`` (compiled once, whatever ``n_iter``).
+
+    Parameters
+    ----------
+    S : Array [shape=(..., n_fft // 2 + 1, frames)], real
+        Magnitude spectrogram.
+    angles : Array [shape=(..., n_fft // 2 + 1, frames)], complex
+        Initial phasors (``exp(1j * phase)``), broadcastable to ``S``.
+    window : Array [shape=(n_fft,)]
+        Analysis and synthesis window, centre-padded to ``n_fft``.
+    n_fft, hop_length : int
+    n_iter : int >= 0
+        Number of iterations.
+    center : bool
+    pad_mode : {'reflect', 'constant'}
+        Padding of the re-analysis STFT when ``center``.
+    momentum : float >= 0
+    length : int or None
+        Length of the reconstructed signal; ``None``: the inverse STFT's natural length.
+
+    Returns
+    -------
+    Array [shape=(..., time)], real
+    """
+    batch = S.shape[:-2]
+    mag = S.reshape(-1, *S.shape[-2:])
+    X0 = mag.astype(angles.dtype) * jnp.broadcast_to(angles, S.shape).reshape(mag.shape)
+    tiny = jnp.finfo(mag.dtype).tiny
+    coef = momentum / (1.0 + momentum)
+
+    def synth(X: Array) -> Array:
+        return istft(X, window, n_fft=n_fft, hop_length=hop_length, center=center, length=length)
+
+    def step(_: int, carry: tuple[Array, Array]) -> tuple[Array, Array]:
+        X, tprev = carry
+        rebuilt = stft(synth(X), window, n_fft=n_fft, hop_length=hop_length, center=center, pad_mode=pad_mode)
+        a = rebuilt - (coef * tprev).astype(rebuilt.dtype)  # tprev = 0 in the first iteration: no momentum
+        X = a * (mag / (jnp.abs(a) + tiny)).astype(a.dtype)  # librosa: a / (|a| + tiny) * S
+        return X, rebuilt
+
+    X, _ = jax.lax.fori_loop(0, n_iter, step, (X0, jnp.zeros_like(X0)))
+    y = synth(X)
+    return y.reshape(*batch, y.shape[-1])
+
+
+def _even_extension(half: Array, n: int) -> Array:
+    """``(..., n // 2 + 1)`` -> ``(..., n)`` with ``out[n - k] = out[k]``."""
+    return jnp.concatenate([half, jnp.flip(half[..., 1 : n - n // 2], axis=-1)], axis=-1)
+
+
+def _safe_pow(x: Array, g: float) -> Array:
+    """``relu(x) ** g`` with a zero (not infinite) gradient at ``x <= 0``."""
+    if g == 1.0:
+        return jax.nn.relu(x)
+    positive = x > 0
+    return jnp.where(positive, jnp.where(positive, x, 1.0) ** jnp.asarray(g, x.dtype), 0.0)
+
+
+def _lifted_even_extension(half: Array, n: int, g: float, cutoff: int) -> Array:
+    """Su & Yang's nonlinearity on the even extension of ``half``, computed on the half.
+
+    Equals ``lifter(_even_extension(half, n))`` where ``lifter`` rectifies, zeroes the first and
+    last ``cutoff`` of the ``n`` entries and raises to ``g`` (``g == 0``: ``log(x + 1e-8)``,
+    nnAudio2's epsilon). Entry ``j`` of the second half is ``half[n - j]``; it is zeroed when
+    ``n - j <= cutoff``, so the two halves get different masks.
+    """
+    m = half.shape[-1]
+    i = jnp.arange(m)
+    shape = (1,) * (half.ndim - 1) + (m,)
+    first = ((i >= cutoff) & (i < n - cutoff)).astype(half.dtype).reshape(shape)
+    second = ((i > cutoff) & (i <= n - cutoff)).astype(half.dtype).reshape(shape)
+    v = jnp.log(jax.nn.relu(half) + jnp.asarray(1e-8, half.dtype)) if g == 0.0 else _safe_pow(half, g)
+    return jnp.concatenate([v * first, jnp.flip((v * second)[..., 1 : n - n // 2], axis=-1)], axis=-1)
+
+
+def cfp(
+    x: Array,
+    window: Array,
+    freq2logfreq: Array,
+    quef2logfreq: Array,
+    *,
+    n_fft: int,
+    hop_length: int,
+    g: tuple[float, ...] = (0.24, 0.6, 1.0),
+    tc_idx: int,
+    fc_idx: int,
+    trim_edges: bool = False,
+) -> tuple[Array, Array, Array, Array]:
+    """Compute the combined frequency and periodicity representation (Su & Yang 2015).
+
+    ``tfr0 = |STFT| / ||window||`` (centred frames, zero padding, FFT size ``n_fft``); then
+    alternately ``ceps = lifter(Re FFT(spec) / sqrt(n_fft), g[k], tc_idx)`` (odd ``k``) and
+    ``spec = lifter(Re FFT(ceps) / sqrt(n_fft), g[k], fc_idx)`` (even ``k``), starting from
+    ``spec = tfr0 ** g[0]``; finally the log-frequency mappings.
+
+    Parameters
+    ----------
+    x : Array [shape=(..., time)], real
+    window : Array [shape=(window_size,)]
+        Analysis window (not padded; ``window_size <= n_fft``).
+    freq2logfreq : Array [shape=(n_bins, HighFreqIdx)]
+    quef2logfreq : Array [shape=(n_bins, HighQuefIdx)]
+    n_fft, hop_length : int
+    g : tuple of float
+        Exponents of the layers (``len(g) >= 2``; ``g[0] > 0``).
+    tc_idx, fc_idx : int >= 1
+        Liftering cut-offs of the cepstrum and of the spectrum.
+    trim_edges : bool
+        Drop the first and last frames (``Combined_Frequency_Periodicity``).
+
+    Returns
+    -------
+    Z, tfrL0, tfrLF, tfrLQ : Array [shape=(..., n_bins, frames)]
+        ``Z = tfrLF * tfrLQ``; ``tfrL0`` maps ``tfr0``, ``tfrLF`` the last spectral layer and
+        ``tfrLQ`` the last cepstral layer.
+    """
+    batch, length = x.shape[:-1], x.shape[-1]
+    x2 = x.reshape(-1, length)
+    w = window.shape[0]
+    left = n_fft // 2 - (n_fft - w) // 2
+    t = 1 + (length + 2 * (n_fft // 2) - n_fft) // hop_length
+    need = (t - 1) * hop_length + w
+    x2 = jnp.pad(x2, ((0, 0), (left, max(0, need - left - length))))[:, :need]
+    frames = frame(x2, n_fft=w, hop_length=hop_length, center=False)
+    if trim_edges:
+        frames = frames[:, 1:-1]
+    # |FFT| of the window placed anywhere in the n_fft frame: placement only changes the phase
+    mag = jnp.abs(jnp.fft.rfft(frames * window[None, None, :], n=n_fft, axis=-1)) / jnp.linalg.norm(window)
+    # the full-length (n_fft) sequences are even extensions of their first n_fft // 2 + 1 entries
+    # up to the lifter's masks: elementwise work is done on the halves
+    spec = _even_extension(_safe_pow(mag, g[0]), n_fft)
+    ceps = spec
+    scale = 1.0 / math.sqrt(n_fft)
+    for k in range(1, len(g)):
+        if k % 2 == 1:
+            ceps = _lifted_even_extension(jnp.real(jnp.fft.rfft(spec, axis=-1)) * scale, n_fft, g[k], tc_idx)
+        else:
+            spec = _lifted_even_extension(jnp.real(jnp.fft.rfft(ceps, axis=-1)) * scale, n_fft, g[k], fc_idx)
+    n_freq, n_quef = freq2logfreq.shape[-1], quef2logfreq.shape[-1]
+    tfrL0 = jnp.matmul(freq2logfreq, jnp.swapaxes(mag[..., :n_freq], -1, -2), precision=_HIGHEST)
+    tfrLF = jnp.matmul(freq2logfreq, jnp.swapaxes(spec[..., :n_freq], -1, -2), precision=_HIGHEST)
+    tfrLQ = jnp.matmul(quef2logfreq, jnp.swapaxes(ceps[..., :n_quef], -1, -2), precision=_HIGHEST)
+    Z = tfrLF * tfrLQ
+    return tuple(o.reshape(*batch, *o.shape[-2:]) for o in (Z, tfrL0, tfrLF, tfrLQ))  # type: ignore[return-value]
