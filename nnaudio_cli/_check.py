@@ -1,0 +1,461 @@
+"""``nnaudio check``: one configuration, built in nnaudio_torch and nnaudio_jax, must agree.
+
+:func:`check_consistency` is the Python entry point; :func:`run` the subcommand. Which
+transforms exist, how each is fed and split into reported outputs (e.g. per octave), and the
+tolerances all come from the registry in :mod:`nnaudio_shared._interop` (``REGISTRY`` and
+``CHECK_TOLERANCES``), so a newly registered class is checkable without changes here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+
+from ._errors import UserError
+from ._signal import read_mono, synthetic_signal
+
+__all__ = ["CheckReport", "OutputError", "add_parser", "check_consistency", "parse_set", "run"]
+
+DEFAULT_SECONDS = 3.0
+DEFAULT_REPEAT = 5
+EXIT_MISMATCH = 1
+Dtype = Literal["float32", "float64"]
+
+
+@dataclass(frozen=True)
+class OutputError:
+    """Error of one reported output (JAX against torch).
+
+    Attributes
+    ----------
+    name : str
+        ``'output'``, ``'output 1'`` (tuples) or ``'octave 3 (...)'`` (constant-Q).
+    shape : tuple of int
+    rel_l2, rel_max, abs_max : float
+        ``||j - t|| / ||t||``, ``max|j - t| / max|t|``, ``max|j - t|``.
+    exceeded : list of str
+        The tolerance limits exceeded (empty: passed).
+    """
+
+    name: str
+    shape: tuple[int, ...]
+    rel_l2: float
+    rel_max: float
+    abs_max: float
+    exceeded: list[str] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        """Whether every limit holds."""
+        return not self.exceeded
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    """Result of :func:`check_consistency`.
+
+    Attributes
+    ----------
+    transform : str
+        Class name.
+    config : dict
+        The resolved configuration (``module.config.to_dict()``).
+    dtype : {'float32', 'float64'}
+    source : str
+        ``'synthetic signal'`` or the file name.
+    sr : float
+        Sampling rate of the signal.
+    n_samples : int
+    kind : str
+        Row of the tolerance table.
+    tolerance : Tolerance
+        The limits applied (after ``tolerance_scale``).
+    outputs : list of OutputError
+    torch_ms, jax_ms : float
+        Median time of one call (torch eager under ``no_grad``; JAX compiled with ``jax.jit``).
+    jax_compile_ms : float
+        Tracing plus XLA compilation, excluded from ``jax_ms``.
+    repeat : int
+    """
+
+    transform: str
+    config: dict[str, Any]
+    dtype: str
+    source: str
+    sr: float
+    n_samples: int
+    kind: str
+    tolerance: Any
+    outputs: list[OutputError]
+    torch_ms: float
+    jax_ms: float
+    jax_compile_ms: float
+    repeat: int
+
+    @property
+    def passed(self) -> bool:
+        """Whether every output is within the tolerance."""
+        return all(o.passed for o in self.outputs)
+
+    def format(self) -> str:
+        """Human-readable report (several lines)."""
+        width = max(len("output"), *(len(o.name) for o in self.outputs))
+        lines = [
+            f"nnaudio check: {self.transform}, {self.dtype}, {self.source}, {self.n_samples / self.sr:.2f} s "
+            f"({self.n_samples} samples) @ {self.sr:g} Hz",
+            f"  config: {json.dumps(self.config, sort_keys=True)}",
+            "",
+            f"{'output':<{width}}  {'shape':<18} {'rel L2':>9} {'rel max':>9} {'abs max':>9}  status",
+        ]
+        for o in self.outputs:
+            status = "ok" if o.passed else "FAIL: " + "; ".join(o.exceeded)
+            lines.append(
+                f"{o.name:<{width}}  {str(o.shape):<18} {o.rel_l2:>9.2e} {o.rel_max:>9.2e} {o.abs_max:>9.2e}  {status}"
+            )
+        lines += [
+            f"tolerance ({self.kind}, {self.dtype}): {self.tolerance.describe()}  (JAX against torch)",
+            "",
+            f"timing, median of {self.repeat} call(s) after a first one:",
+            f"  torch (eager, no_grad)  {self.torch_ms:10.3f} ms",
+            f"  jax (jax.jit)           {self.jax_ms:10.3f} ms   (compile {self.jax_compile_ms:.1f} ms, not included)",
+            "",
+            "PASS: torch and JAX agree within the tolerance"
+            if self.passed
+            else "FAIL: torch and JAX differ by more than the tolerance",
+        ]
+        return "\n".join(lines)
+
+
+def _timed(call: Callable[[], Any], repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - t0)
+    return 1e3 * statistics.median(times)
+
+
+def _to_numpy(out: Any, convert: Callable[[Any], np.ndarray]) -> Any:
+    if isinstance(out, (tuple, list)):
+        return tuple(convert(o) for o in out)
+    return convert(out)
+
+
+def check_consistency(
+    transform: str,
+    config: Mapping[str, Any] | None = None,
+    *,
+    signal: str | os.PathLike[str] | np.ndarray | None = None,
+    sr: float | None = None,
+    seconds: float | None = None,
+    dtype: Dtype = "float32",
+    repeat: int = DEFAULT_REPEAT,
+    tolerance_scale: float = 1.0,
+) -> CheckReport:
+    """Build ``transform`` from one configuration in both backends, run both, compare.
+
+    Parameters
+    ----------
+    transform : str
+        A registered class name or alias, any case (``'MelSpectrogram'``, ``'mel'``, ``'stft'``).
+    config : dict or None
+        Constructor keywords (the same for both backends; no ``dtype``).
+    signal : path, np.ndarray [shape=(..., time)] or None
+        An audio file (mixed to mono, analysed at its own rate), samples, or ``None`` for the
+        built-in synthetic signal.
+    sr : float or None
+        Sampling rate of ``signal`` (array or synthetic; default: the configuration's, else
+        22050). Set as the transform's ``sr`` unless the configuration gives one; a file's own
+        rate must then agree.
+    seconds : float or None
+        Length of the synthetic signal (default 3 s), or the part of a file to analyse.
+    dtype : {'float32', 'float64'}
+        Kernel and signal dtype. float64 needs ``jax_enable_x64``.
+    repeat : int > 0
+        Timed calls per backend (median reported).
+    tolerance_scale : float >= 0
+        Multiplies every limit of the tolerance table (``0``: any difference fails).
+
+    Returns
+    -------
+    CheckReport
+        ``report.passed`` tells whether every output is within the tolerance of
+        ``nnaudio_shared._interop.CHECK_TOLERANCES`` for the transform's kind and ``dtype``.
+
+    Raises
+    ------
+    ParameterError
+        For an unknown transform, invalid configuration, dtype or signal.
+    UserError
+        For an unreadable audio file.
+
+    Examples
+    --------
+    >>> from nnaudio_cli import check_consistency
+    >>> report = check_consistency("mel", {"n_fft": 512, "n_mels": 64}, seconds=1.0)
+    >>> report.passed
+    True
+    """
+    import jax
+    import torch
+    from nnaudio_shared import ParameterError
+    from nnaudio_shared._interop import CHECK_TOLERANCES, Tolerance, config_dict, find_spec, relative_errors
+    from nnaudio_shared._validate import check_choice, check_float, check_int
+
+    import nnaudio_jax
+    import nnaudio_torch
+
+    spec = find_spec(transform)
+    dtype = check_choice("dtype", dtype, ("float32", "float64"))  # type: ignore[assignment]
+    repeat = check_int("repeat", repeat, minimum=1)
+    tolerance_scale = check_float("tolerance_scale", tolerance_scale, minimum=0.0)
+    if dtype == "float64" and not jax.config.read("jax_enable_x64"):
+        raise ParameterError("dtype='float64' needs JAX in 64-bit mode: jax.config.update('jax_enable_x64', True)")
+    cfg = dict(config or {})
+    if "dtype" in cfg:
+        raise ParameterError("config must not contain 'dtype': pass dtype= to check_consistency")
+    if sr is not None:
+        sr = check_float("sr", sr, minimum=0.0, strict_min=True)
+
+    # the sampling rate: a file's own, else sr=, else the configuration's
+    y: np.ndarray | None = None
+    if isinstance(signal, (str, os.PathLike)):
+        y32, file_sr = read_mono(os.fspath(signal), seconds=seconds)
+        y = y32.astype(np.float64)
+        if sr is not None and sr != file_sr:
+            raise ParameterError(f"sr={sr:g} differs from the sample rate of {os.fspath(signal)!r} ({file_sr} Hz)")
+        sr, source = float(file_sr), repr(os.fspath(signal))
+    elif signal is not None:
+        y = np.asarray(signal, dtype=np.float64)
+        if y.ndim == 0 or y.shape[-1] == 0:
+            raise ParameterError(f"signal has shape {y.shape}: expected (..., time) with samples")
+        source = "given signal"
+    else:
+        source = "synthetic signal"
+    if spec.sr_arg is not None and sr is not None:
+        if spec.sr_arg in cfg and float(cfg[spec.sr_arg]) != sr:
+            raise ParameterError(
+                f"{spec.sr_arg}={cfg[spec.sr_arg]!r} differs from the signal's sample rate {sr:g} Hz "
+                "(no resampling)"
+            )
+        cfg[spec.sr_arg] = sr
+
+    # one configuration, both backends
+    tdt = {"float32": torch.float32, "float64": torch.float64}[dtype]
+    jdt = {"float32": jax.numpy.float32, "float64": jax.numpy.float64}[dtype]
+    try:
+        tm = getattr(nnaudio_torch, spec.name)(**cfg, dtype=tdt)
+        jm = getattr(nnaudio_jax, spec.name)(**cfg, dtype=jdt)
+    except TypeError as e:  # a missing required argument, e.g. Griffin_Lim's n_fft
+        raise ParameterError(f"invalid configuration for {spec.name}: {e}") from None
+    resolved = config_dict(tm)
+    if config_dict(jm) != resolved:  # pragma: no cover - both validate through nnaudio_shared
+        raise ParameterError(f"the backends resolve {cfg} differently: {resolved} vs {config_dict(jm)}")
+    rate = sr if sr is not None else float(resolved.get(spec.sr_arg or "", 22050.0))
+    if seconds is not None:
+        seconds = check_float("seconds", seconds, minimum=0.0, strict_min=True)
+    if y is None:
+        y = synthetic_signal(sr=int(round(rate)), seconds=DEFAULT_SECONDS if seconds is None else seconds)
+        y = y.astype(np.float64)
+    elif seconds is not None and source == "given signal":
+        y = y[..., : max(1, round(seconds * rate))]
+    inp, call_kwargs = spec.make_input(resolved, y)
+    inp = np.ascontiguousarray(np.asarray(inp).astype(dtype))
+
+    xt = torch.from_numpy(inp)
+    tm.eval()
+
+    def torch_call() -> Any:
+        with torch.no_grad():
+            return tm(xt, **call_kwargs)
+
+    out_t = _to_numpy(torch_call(), lambda t: t.detach().cpu().numpy())
+    torch_ms = _timed(torch_call, repeat)
+
+    xj = jax.device_put(inp)
+    t0 = time.perf_counter()
+    compiled = jax.jit(lambda m, x: m(x, **call_kwargs)).lower(jm, xj).compile()
+    compile_ms = 1e3 * (time.perf_counter() - t0)
+
+    def jax_call() -> Any:
+        return jax.block_until_ready(compiled(jm, xj))
+
+    out_j = _to_numpy(jax_call(), np.asarray)
+    jax_ms = _timed(jax_call, repeat)
+
+    base = CHECK_TOLERANCES[spec.check_kind][dtype]
+    tol = Tolerance(**{k: None if v is None else v * tolerance_scale for k, v in vars(base).items()})
+    parts_t, parts_j = spec.outputs(resolved, out_t), spec.outputs(resolved, out_j)
+    if list(parts_t) != list(parts_j):  # pragma: no cover - same hook on same-shaped outputs
+        raise ParameterError(f"the backends' outputs split differently: {list(parts_t)} vs {list(parts_j)}")
+    results = []
+    for name, t_part in parts_t.items():
+        j_part = parts_j[name]
+        if np.shape(j_part) != np.shape(t_part):
+            raise ParameterError(f"{name}: torch gives shape {np.shape(t_part)}, JAX {np.shape(j_part)}")
+        err = relative_errors(j_part, t_part)
+        results.append(OutputError(name, tuple(np.shape(t_part)), err["rel_l2"], err["rel_max"], err["abs_max"],
+                                   tol.exceeded(err)))
+    return CheckReport(
+        transform=spec.name, config=resolved, dtype=dtype, source=source, sr=float(rate), n_samples=int(y.shape[-1]),
+        kind=spec.check_kind, tolerance=tol, outputs=results, torch_ms=torch_ms, jax_ms=jax_ms,
+        jax_compile_ms=compile_ms, repeat=repeat,
+    )
+
+
+# --------------------------------------------------------------------------- command line
+
+
+def parse_set(items: list[str]) -> dict[str, Any]:
+    """Parse ``KEY=VALUE`` options; values are JSON (``512``, ``null``, ``["kaiser", 4.0]``) or text.
+
+    ``True``/``False``/``None`` are accepted in Python spelling too.
+    """
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, text = item.partition("=")
+        key = key.strip()
+        if not sep or not key.isidentifier():
+            raise UserError(f"--set {item!r} is invalid: expected KEY=VALUE with KEY an argument name")
+        python = {"True": True, "False": False, "None": None}
+        if text in python:
+            out[key] = python[text]
+            continue
+        try:
+            out[key] = json.loads(text)
+        except ValueError:
+            out[key] = text
+    return out
+
+
+def _read_config(text: str | None) -> dict[str, Any]:
+    if text is None:
+        return {}
+    source = "--config"
+    if not text.lstrip().startswith(("{", "[")):
+        try:
+            with open(text, encoding="utf-8") as f:
+                text, source = f.read(), repr(text)
+        except OSError as e:
+            raise UserError(f"cannot read --config {text!r}: {e.strerror or e}") from None
+    try:
+        value = json.loads(text)
+    except ValueError as e:
+        raise UserError(f"{source} is not valid JSON: {e}") from None
+    if not isinstance(value, dict):
+        raise UserError(f"{source} must be a JSON object of constructor arguments")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid number: {text!r}") from None
+    if not value > 0 or not np.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be positive, got {text!r}")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid integer: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {text!r}")
+    return value
+
+
+def _non_negative_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid number: {text!r}") from None
+    if not value >= 0 or not np.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {text!r}")
+    return value
+
+
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+    """Register the ``check`` subcommand.
+
+    Parameters
+    ----------
+    subparsers : argparse._SubParsersAction
+        The object returned by ``ArgumentParser.add_subparsers``.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        The subcommand's parser; its ``func`` default is :func:`run`.
+    """
+    from nnaudio_shared._interop import REGISTRY
+
+    names = ", ".join(sorted(REGISTRY))
+    aliases = ", ".join(sorted(a for spec in REGISTRY.values() for a in spec.aliases))
+    p = subparsers.add_parser(
+        "check",
+        help="build one transform in nnaudio_torch and nnaudio_jax and check that they agree",
+        description=(
+            "Build a transform from one configuration in both backends, run both on an audio file or a "
+            "built-in synthetic signal, and report the relative error of every output (per octave for "
+            "constant-Q transforms) and the timings. Tolerances come from the package's table "
+            f"(nnaudio_shared._interop.CHECK_TOLERANCES). Transforms: {names}."
+        ),
+        epilog="Exit status: 0 when the backends agree, 1 when an error exceeds the tolerance, 2 on a usage error.",
+    )
+    p.add_argument("file", nargs="?", metavar="FILE", help="audio file (mixed to mono, at its own rate); "
+                   "default: a built-in synthetic signal")
+    p.add_argument("--transform", "-t", required=True, metavar="NAME",
+                   help=f"class name or alias, any case ({names}; aliases {aliases})")
+    p.add_argument("--set", dest="settings", action="append", default=[], metavar="KEY=VALUE",
+                   help="constructor argument (repeatable); VALUE is JSON (512, null, true, '[\"kaiser\", 4.0]') or text")
+    p.add_argument("--config", metavar="JSON", help="constructor arguments as a JSON object, or a path to a JSON file "
+                   "(--set overrides its entries)")
+    p.add_argument("--dtype", choices=("float32", "float64"), default="float32", help="kernel and signal dtype")
+    p.add_argument("--sr", type=_positive_float, default=None, metavar="SR",
+                   help="sample rate of the synthetic signal (default: the configuration's sr, else 22050)")
+    p.add_argument("--seconds", type=_positive_float, default=None, metavar="S",
+                   help=f"length of the synthetic signal (default {DEFAULT_SECONDS:g}), or of the part of FILE analysed")
+    p.add_argument("--repeat", type=_positive_int, default=DEFAULT_REPEAT, metavar="R",
+                   help=f"timed calls per backend (median; default {DEFAULT_REPEAT})")
+    p.add_argument("--tolerance-scale", type=_non_negative_float, default=1.0, metavar="F",
+                   help="multiply every tolerance by F (default 1; 0 fails on any difference)")
+    p.set_defaults(func=run)
+    return p
+
+
+def run(args: argparse.Namespace) -> int:
+    """Execute ``nnaudio check`` with parsed arguments.
+
+    Returns
+    -------
+    int
+        ``0`` when every output is within the tolerance, ``1`` otherwise.
+
+    Raises
+    ------
+    UserError, nnaudio_shared.ParameterError
+        Reported by the caller as one line, exit status 2.
+    """
+    config = _read_config(args.config)
+    config.update(parse_set(args.settings))
+    if args.dtype == "float64":
+        import jax
+
+        jax.config.update("jax_enable_x64", True)
+    report = check_consistency(
+        args.transform, config, signal=args.file, sr=args.sr, seconds=args.seconds, dtype=args.dtype,
+        repeat=args.repeat, tolerance_scale=args.tolerance_scale,
+    )
+    print(report.format())
+    return 0 if report.passed else EXIT_MISMATCH
