@@ -1,0 +1,282 @@
+"""Stateless full-rate constant-Q transforms (JAX, no Flax): kernels in, spectrogram out.
+
+``cqt`` evaluates ``X[k, t] = sum_j x[c_t + offsets[k] + j] conj(kernel_k[j])`` exactly with the
+polyphase GEMM of :func:`nnaudio_shared.polyphase_layout` (non-overlapping blocks of ``hop``
+samples times zero-trimmed block weights, then shifted adds); ``cqt_fourier`` is Brown &
+Puckette's spectral-kernel algorithm (CQT1992) with the full spectrum (exact). Pass every
+keyword option as a static value under ``jax.jit``.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax import Array
+from nnaudio_shared import FactoredPlan, PolyphaseLayout, polyphase_geometry
+
+__all__ = ["cqt", "cqt_factored", "cqt_fourier", "cqt_pad", "cqt_weights", "factored_weights"]
+
+_HIGHEST = jax.lax.Precision.HIGHEST
+
+
+def cqt_pad(x: Array, left: int, right: int, pad_mode: str) -> Array:
+    """Pad (or crop, for negative widths) the last axis of ``x`` (batch, time).
+
+    ``'reflect'`` repeats the reflection like ``np.pad`` when a pad is wider than the signal.
+    """
+    n = x.shape[-1]
+    if left < 0:
+        x, n, left = x[..., -left:], n + left, 0
+    if right < 0:
+        x, n, right = x[..., : n + right], n + right, 0
+    if left == 0 and right == 0:
+        return x
+    widths = [(0, 0)] * (x.ndim - 1) + [(left, right)]
+    if pad_mode == "constant" or n == 1:
+        mode = "constant" if pad_mode == "constant" else "edge"
+        return jnp.pad(x, widths, mode=mode)
+    return jnp.pad(x, widths, mode="reflect")
+
+
+def cqt_weights(kernels_real: Array, kernels_imag: Array, layout: PolyphaseLayout) -> Array:
+    """Block weights ``(hop, 2 * n_cols)``: column pairs ``(real, -imag)`` of the packed kernels.
+
+    One gather from the packed kernels with the closed-form index of the layout
+    (``col_start + r`` for ``col_lo <= r < col_hi``), so the compiled program holds three small
+    vectors rather than an index matrix, and gradients reach trainable kernels.
+    """
+    r = jnp.arange(layout.hop, dtype=jnp.int32)[:, None]
+    start = jnp.asarray(layout.col_start, dtype=jnp.int32)[None, :]
+    valid = (r >= jnp.asarray(layout.col_lo, dtype=jnp.int32)[None, :]) & (
+        r < jnp.asarray(layout.col_hi, dtype=jnp.int32)[None, :]
+    )
+    idx = jnp.where(valid, start + r, 0)
+    wr = jnp.where(valid, jnp.take(kernels_real, idx, mode="clip"), 0.0)
+    wi = jnp.where(valid, jnp.take(kernels_imag, idx, mode="clip"), 0.0)
+    return jnp.stack((wr, -wi), axis=-1).reshape(layout.hop, 2 * layout.n_cols)
+
+
+def _taps(g: Array, layout: PolyphaseLayout, t0: int, t: int) -> Array:
+    """Sum the taps' shifted column blocks into shape (b, t, 2 n_bins).
+
+    One padded slice per tap, added in one fusion (no chain of scatter-adds).
+    """
+    n_bins = layout.n_bins
+    parts = [
+        jnp.pad(g[:, t0 + block : t0 + block + t, 2 * col : 2 * (col + hi - lo)],
+                ((0, 0), (0, 0), (2 * lo, 2 * (n_bins - hi))))
+        for block, lo, hi, col in layout.taps
+    ]
+    return functools.reduce(jnp.add, parts)
+
+
+def factored_weights(kernels_real: Array, kernels_imag: Array, plan: FactoredPlan) -> list[Array]:
+    """Weights of :func:`cqt_factored` from packed kernels (differentiable).
+
+    One convolution weight ``(2 n_g, rank_g, n_blocks_g)`` per factored group (the group's block
+    weights projected on its basis, ``basis.T @ W``), then the direct part's block weights
+    ``(hop, 2 n_cols)`` if it has one. The plan's small index vectors and bases are constants.
+    """
+    hop = plan.hop
+    out = []
+    r = jnp.arange(hop, dtype=jnp.int32)[:, None, None]
+    for g in plan.groups:
+        start, shift, size = (jnp.asarray(v, dtype=jnp.int32)[None, None, :] for v in (g.kernel_start, g.shift, g.size))
+        q = (jnp.arange(g.n_blocks, dtype=jnp.int32) * hop)[None, :, None]
+        j = shift + q + r
+        valid = (j >= 0) & (j < size)
+        idx = jnp.where(valid, start + j, 0)
+        wr = jnp.where(valid, jnp.take(kernels_real, idx, mode="clip"), 0.0)
+        wi = jnp.where(valid, jnp.take(kernels_imag, idx, mode="clip"), 0.0)
+        w = jnp.stack((wr, -wi), axis=-1).reshape(hop, -1)
+        u = jnp.asarray(g.basis, dtype=kernels_real.dtype)
+        v = jnp.matmul(u.T, w, precision=_HIGHEST)
+        out.append(jnp.transpose(v.reshape(g.rank, g.n_blocks, 2 * g.n_bins), (2, 0, 1)))
+    if plan.direct is not None:
+        off = plan.direct_offset
+        out.append(cqt_weights(kernels_real[off:], kernels_imag[off:], plan.direct))
+    return out
+
+
+def cqt_factored(
+    x: Array,
+    kernels_real: Array,
+    kernels_imag: Array,
+    *,
+    plan: FactoredPlan,
+    width: int,
+    center: bool = True,
+    pad_mode: str = "reflect",
+    scale: Array | None = None,
+) -> Array:
+    """Full-rate constant-Q transform with the long kernels evaluated through a low-rank basis.
+
+    Equal to :func:`cqt` up to ``plan.tolerance`` of each kernel's norm for kernels in the span
+    of the plan's bases (the designed kernels: frozen modules use it for float32 inputs). The
+    kernels passed in are projected on the bases inside the call.
+
+    Parameters
+    ----------
+    x, kernels_real, kernels_imag, width, center, pad_mode, scale
+        As in :func:`cqt`.
+    plan : nnaudio_shared.FactoredPlan
+        ``CQT1992v2Config.factored()``.
+
+    Returns
+    -------
+    Array [shape=(..., n_bins, frames)], complex
+    """
+    batch = x.shape[:-1]
+    x2 = x.reshape(-1, x.shape[-1])
+    b = x2.shape[0]
+    geo = polyphase_geometry(x2.shape[-1], layout=plan, width=width, center=center)
+    xp = cqt_pad(x2, geo.left, geo.right, pad_mode if center else "constant")
+    hop, t, n_bins = plan.hop, geo.n_frames, plan.n_bins
+    blocks = xp.reshape(b, geo.n_blocks, hop)
+    weights = factored_weights(kernels_real.astype(x.dtype), kernels_imag.astype(x.dtype), plan)
+    outs = []
+    if plan.groups:
+        basis = np.concatenate([g.basis for g in plan.groups], axis=1)
+        z = jnp.matmul(blocks, jnp.asarray(basis, dtype=x.dtype), precision=_HIGHEST)  # (b, n_blocks, rank)
+        r0 = 0
+        for g, v in zip(plan.groups, weights, strict=False):
+            m = geo.t0 + g.first_block
+            zg = z[:, m : m + t + g.n_blocks - 1, r0 : r0 + g.rank]
+            outs.append(jax.lax.conv_general_dilated(
+                zg, v, window_strides=(1,), padding="VALID", dimension_numbers=("NWC", "OIW", "NCW"),
+                precision=_HIGHEST,
+            ))  # (b, 2 n_g, t)
+            r0 += g.rank
+    if plan.direct is not None:
+        gd = jnp.matmul(blocks, weights[-1], precision=_HIGHEST)
+        outs.append(jnp.swapaxes(_taps(gd, plan.direct, geo.t0, t), 1, 2))
+    y = jnp.concatenate(outs, axis=1).reshape(b, n_bins, 2, t)
+    if scale is not None:
+        y = y * scale.astype(x.dtype)[:, None, None]
+    spec = jax.lax.complex(y[:, :, 0], y[:, :, 1])
+    return spec.reshape(*batch, n_bins, t)
+
+
+def cqt(
+    x: Array,
+    kernels_real: Array,
+    kernels_imag: Array,
+    *,
+    layout: PolyphaseLayout,
+    width: int,
+    center: bool = True,
+    pad_mode: str = "reflect",
+    scale: Array | None = None,
+) -> Array:
+    """Full-rate constant-Q transform by polyphase GEMM (exact).
+
+    Parameters
+    ----------
+    x : Array [shape=(..., time)], real
+    kernels_real, kernels_imag : Array [shape=(sum(sizes),)]
+        Packed kernels (:attr:`nnaudio_shared.CQTKernels.packed_real` / ``packed_imag``).
+    layout : nnaudio_shared.PolyphaseLayout
+        Static layout of the kernels at the hop length (``CQT1992v2Config.layout()``).
+    width : int
+        Frame width (longest kernel rounded up to a power of two): sets the frame positions
+        when ``center=False``.
+    center : bool
+        Frame ``t`` centred at ``t * hop`` (signal padded with ``pad_mode``); else frame ``t``
+        covers ``[t * hop, t * hop + width)``.
+    pad_mode : {'reflect', 'constant'}
+    scale : Array [shape=(n_bins,)] or None
+        Per-bin output factor (e.g. ``sqrt(lengths)``).
+
+    Returns
+    -------
+    Array [shape=(..., n_bins, frames)], complex
+        ``X[k, t] = scale[k] * sum_j x[c_t + offsets[k] + j] * conj(kernel_k[j])``.
+    """
+    batch = x.shape[:-1]
+    x2 = x.reshape(-1, x.shape[-1])
+    b = x2.shape[0]
+    geo = polyphase_geometry(x2.shape[-1], layout=layout, width=width, center=center)
+    xp = cqt_pad(x2, geo.left, geo.right, pad_mode if center else "constant")
+    hop, t, n_bins = layout.hop, geo.n_frames, layout.n_bins
+    blocks = xp.reshape(b, geo.n_blocks, hop)
+    weights = cqt_weights(kernels_real.astype(x.dtype), kernels_imag.astype(x.dtype), layout)
+    g = jnp.matmul(blocks, weights, precision=_HIGHEST)  # (b, n_blocks, 2 * n_cols)
+    y = _taps(g, layout, geo.t0, t).reshape(b, t, n_bins, 2)
+    if scale is not None:
+        y = y * scale.astype(x.dtype)[:, None]
+    spec = jnp.swapaxes(jax.lax.complex(y[..., 0], y[..., 1]), 1, 2)
+    return spec.reshape(*batch, n_bins, t)
+
+
+def cqt_fourier(
+    x: Array,
+    cqt_real: Array,
+    cqt_imag: Array,
+    *,
+    hop_length: int,
+    center: bool = True,
+    pad_mode: str = "reflect",
+    wcos: Array | None = None,
+    wsin: Array | None = None,
+    scale: Array | None = None,
+) -> Array:
+    """Constant-Q transform as an FFT of frames times the kernels' spectra (Brown & Puckette 1992).
+
+    Parameters
+    ----------
+    x : Array [shape=(..., time)], real
+    cqt_real, cqt_imag : Array [shape=(n_bins, width)]
+        Full DFT of every kernel centre-padded to ``width`` (``CQT1992Config.spectral_kernels``).
+    hop_length : int
+    center : bool
+        Frame ``t`` centred at ``t * hop`` (pad ``width // 2`` with ``pad_mode``).
+    pad_mode : {'reflect', 'constant'}
+    wcos, wsin : Array [shape=(width // 2 + 1, width)] or None
+        Trainable rectangular-window Fourier kernels; ``None`` uses the FFT.
+    scale : Array [shape=(n_bins,)] or None
+
+    Returns
+    -------
+    Array [shape=(..., n_bins, frames)], complex
+        ``X[k] = (1/width) sum_f F[f] conj(H[k, f])`` over all ``width`` frequencies (the negative
+        ones as ``conj(F[width - f])``): the exact inner product of each frame with each
+        conjugated kernel.
+    """
+    n_bins, width = cqt_real.shape
+    batch = x.shape[:-1]
+    x2 = x.reshape(-1, x.shape[-1])
+    if center:
+        p = width // 2
+        x2 = cqt_pad(x2, p, p, pad_mode)
+    n_frames = 1 + (x2.shape[-1] - width) // hop_length
+    m = -(-width // hop_length)
+    need = (n_frames + m - 1) * hop_length
+    x2 = jnp.pad(x2, ((0, 0), (0, need - x2.shape[-1]))) if need > x2.shape[-1] else x2[:, :need]
+    blocks = x2.reshape(x2.shape[0], n_frames + m - 1, hop_length)
+    frames = jnp.concatenate([blocks[:, j : j + n_frames] for j in range(m)], axis=-1)[..., :width]
+    if wcos is None or wsin is None:
+        spec = jnp.fft.rfft(frames, axis=-1)
+        fr, fi = jnp.real(spec), jnp.imag(spec)
+    else:
+        fr = jnp.matmul(frames, wcos.astype(x.dtype).T, precision=_HIGHEST)
+        fi = -jnp.matmul(frames, wsin.astype(x.dtype).T, precision=_HIGHEST)
+    hr, hi = cqt_real.astype(x.dtype), cqt_imag.astype(x.dtype)
+    half = width // 2
+    a_r, a_i = hr[:, : half + 1], hi[:, : half + 1]
+    zero = jnp.zeros_like(a_r[:, :1])
+    if half > 1:
+        b_r = jnp.concatenate((zero, hr[:, half + 1 :][:, ::-1], zero), axis=1)
+        b_i = jnp.concatenate((zero, hi[:, half + 1 :][:, ::-1], zero), axis=1)
+    else:
+        b_r, b_i = jnp.zeros_like(a_r), jnp.zeros_like(a_i)
+    mm = lambda a, w: jnp.matmul(a, w.T, precision=_HIGHEST)  # noqa: E731
+    real = mm(fr, a_r + b_r) + mm(fi, a_i - b_i)
+    imag = mm(fi, a_r - b_r) - mm(fr, a_i + b_i)
+    out = jax.lax.complex(real, imag) / width
+    if scale is not None:
+        out = out * scale.astype(x.dtype)
+    out = jnp.swapaxes(out, 1, 2)
+    return out.reshape(*batch, n_bins, out.shape[-1])

@@ -1,0 +1,444 @@
+"""Full-rate constant-Q transforms CQT1992v2 (= CQT) and CQT1992 (PyTorch)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+from nnaudio_shared import (
+    CQT1992Config,
+    CQT1992v2Config,
+    CQTNormalization,
+    OutputFormat,
+    WindowSpec,
+    fourier_kernels,
+)
+from nnaudio_shared._validate import check_bool, check_choice
+from torch import Tensor, nn
+
+from . import _functional_cqt as FC
+from . import functional as F
+from ._checks import as_audio, autocast_off, resolve_dtype
+
+__all__ = ["CQT", "CQT1992", "CQT1992v2"]
+
+_NORMALIZATION_TYPES = ("librosa", "convolutional", "wrap")
+
+
+def _scale(normalization_type: Any, lengths: Tensor) -> Tensor | None:
+    check_choice("normalization_type", normalization_type, _NORMALIZATION_TYPES)
+    if normalization_type == "librosa":
+        return torch.sqrt(lengths)
+    if normalization_type == "wrap":
+        return torch.full_like(lengths, 2.0)
+    return None
+
+
+def _format_cqt(spec: Tensor, output_format: str, out_dtype: torch.dtype) -> Tensor:
+    if output_format == "Magnitude":
+        out = F.magnitude(spec)
+    elif output_format == "Phase":
+        angle = F.phase(spec)
+        out = torch.stack((torch.cos(angle), torch.sin(angle)), dim=-1)
+    else:
+        out = torch.view_as_real(spec)
+    return out.to(out_dtype)
+
+
+def _resolve_format(output_format: Any, default: str) -> str:
+    if output_format is None:
+        return default
+    return str(check_choice("output_format", output_format, ("Magnitude", "Complex", "Phase")))
+
+
+class CQT1992v2(nn.Module):
+    """Constant-Q transform at full rate with librosa's filters (nnAudio2's ``CQT1992v2``).
+
+    ``X[k, t] = sum_j x[t * hop + offsets[k] + j] * conj(kernel_k[j])`` where ``kernel_k`` is
+    ``librosa.filters.wavelet``'s filter ``k`` (fractional length ``Q * sr / f_k`` with
+    ``Q = filter_scale / alpha``, centred Hann-windowed complex sinusoid, ``norm``-normalised).
+    Evaluated exactly by a polyphase GEMM on non-overlapping blocks of ``hop_length`` samples:
+    about ``2 * sum_k n_k`` multiply-adds per frame (nnAudio2: ``2 * n_bins * 16384`` at its
+    defaults).
+
+    Parameters
+    ----------
+    sr : float > 0
+        Sampling rate in Hz. Default 22050.
+    hop_length : int > 0
+        Hop between frames (any value, e.g. 500). Default 512.
+    fmin : float > 0
+        Centre frequency of the lowest bin in Hz. Default 32.7 (C1).
+    fmax : float or None
+        If given, ``n_bins = ceil(bins_per_octave * log2(fmax / fmin))`` and ``n_bins`` is
+        ignored (nnAudio2's rule).
+    n_bins : int > 0
+        Number of bins. Default 84 (7 octaves).
+    bins_per_octave : int > 0
+        Default 12.
+    filter_scale : float > 0
+        Multiplies every filter length. Default 1.
+    norm : float > 0, inf or None
+        Kernel normalisation (``librosa.util.normalize``): ``1`` (L1, default), ``2``, ``inf``
+        (peak) or ``None`` (none).
+    window : str or tuple
+        Window of the filters, any :func:`scipy.signal.get_window` name or tuple.
+    center : bool
+        Frame ``t`` centred at sample ``t * hop_length``; ``False``: frame ``t`` covers
+        ``[t * hop, t * hop + width)`` with ``width`` the longest filter rounded up to a power
+        of two (16384 at the defaults), as in librosa's ``stft(center=False)``.
+    pad_mode : {'reflect', 'constant'}
+        Padding when ``center``. Default ``'reflect'`` (nnAudio2); ``librosa.cqt`` uses
+        ``'constant'``. Reflection repeats (as ``np.pad``) for clips shorter than the filters.
+    trainable : bool
+        Make ``cqt_kernels_real``/``cqt_kernels_imag`` trainable parameters.
+    output_format : {'Magnitude', 'Complex', 'Phase'}
+        Default output; can be overridden per call.
+    verbose : bool
+        Accepted for nnAudio2 compatibility; nothing is ever printed.
+    dtype : torch.dtype
+        Dtype of the stored kernels, ``torch.float32`` (default) or ``torch.float64``.
+
+    Attributes
+    ----------
+    cqt_kernels_real, cqt_kernels_imag : Tensor [shape=(sum(n_k),)]
+        Real and imaginary parts of all kernels **packed** one after the other, each at its own
+        length ``n_k`` (bin 0 first; 206 592 values each at the defaults). nnAudio2 stores them
+        zero-padded to ``(n_bins, 1, 16384)``. Buffers, or parameters when ``trainable``.
+    lengths : Tensor [shape=(n_bins,)]
+        Buffer: fractional filter lengths (the ``'librosa'`` output scaling).
+    frequencies : np.ndarray [shape=(n_bins,)]
+        Centre frequencies in Hz.
+
+    Raises
+    ------
+    ParameterError
+        For any invalid argument (including a top filter reaching above Nyquist) or input.
+
+    Notes
+    -----
+    Input ``(..., time)``; output ``(..., n_bins, frames)`` (``'Magnitude'``) or
+    ``(..., n_bins, frames, 2)`` (``'Complex'``: real, imag; ``'Phase'``: cos, sin of the phase),
+    ``frames = 1 + time // hop_length`` when ``center``.
+    Differences from nnAudio2: librosa's filters (``Q = 17.3`` at 12 bins per octave instead of
+    16.8, fractional lengths instead of ``ceil``), so ``normalization_type='librosa'`` matches
+    ``librosa.cqt`` (``pad_mode='constant'``, ``sparsity=0``) up to its resampling error instead
+    of 2-3 %; ``norm=None`` leaves the filters unnormalised as librosa does (nnAudio2 divides by
+    the length); short clips and any hop work; gradients are finite at digital silence.
+
+    Speed: frozen kernels with float32 input take a low-rank path: the long kernels' block
+    weights are projected on a basis of the designed kernels truncated at ``1e-7`` of each
+    kernel's norm (below float32 rounding), about 13x fewer multiply-adds than nnAudio2 at the
+    defaults. It is used only while the frozen kernels equal the design (checked eagerly
+    whenever they change; under ``torch.compile`` the last eager verdict is used); trainable kernels and float64 inputs use the exact block GEMM.
+
+    Examples
+    --------
+    >>> import torch, nnaudio_torch
+    >>> cqt = nnaudio_torch.CQT1992v2(sr=22050, hop_length=512)
+    >>> cqt(torch.randn(2, 22050)).shape
+    torch.Size([2, 84, 44])
+    """
+
+    cqt_kernels_real: Tensor
+    cqt_kernels_imag: Tensor
+    lengths: Tensor
+    _columns: Tensor
+    _basis: Tensor | None
+    _fcols: Tensor | None
+    _dcols: Tensor | None
+
+    def __init__(
+        self,
+        sr: float = 22050,
+        *,
+        hop_length: int = 512,
+        fmin: float = 32.7,
+        fmax: float | None = None,
+        n_bins: int = 84,
+        bins_per_octave: int = 12,
+        filter_scale: float = 1,
+        norm: float | None = 1,
+        window: WindowSpec = "hann",
+        center: bool = True,
+        pad_mode: str = "reflect",
+        trainable: bool = False,
+        output_format: OutputFormat = "Magnitude",
+        verbose: bool = True,
+        dtype: torch.dtype | None = None,
+    ) -> None:
+        super().__init__()
+        check_bool("verbose", verbose)
+        cfg = CQT1992v2Config(
+            sr=sr, hop_length=hop_length, fmin=fmin, fmax=fmax, n_bins=n_bins, bins_per_octave=bins_per_octave,
+            filter_scale=filter_scale, norm=norm, window=window, center=center, pad_mode=pad_mode,
+            trainable=trainable, output_format=output_format,
+        )
+        dt = resolve_dtype(dtype)
+        self.config = cfg
+        self.hop_length, self.n_bins, self.center, self.pad_mode = cfg.hop_length, cfg.n_bins, cfg.center, cfg.pad_mode
+        self.output_format, self.trainable = cfg.output_format, cfg.trainable
+        k = cfg.kernels()
+        real = torch.tensor(k.packed_real, dtype=dt)
+        imag = torch.tensor(k.packed_imag, dtype=dt)
+        if cfg.trainable:
+            self.cqt_kernels_real = nn.Parameter(real)
+            self.cqt_kernels_imag = nn.Parameter(imag)
+        else:
+            self.register_buffer("cqt_kernels_real", real)
+            self.register_buffer("cqt_kernels_imag", imag)
+        self.register_buffer("lengths", torch.tensor(k.lengths, dtype=dt))
+        self._layout = cfg.layout()
+        self._width = cfg.width
+        # derived from the configuration, not state (non-persistent): the layout's gather index in
+        # closed form, and for frozen kernels the low-rank plan of the designed kernels
+        self.register_buffer("_columns", FC.layout_columns(self._layout).clone(), persistent=False)
+        if not cfg.trainable:
+            self._plan = cfg.factored()
+            basis, fcols, dcols = FC.factored_buffers(self._plan)
+            self.register_buffer("_basis", None if basis is None else basis.to(dt), persistent=False)
+            self.register_buffer("_fcols", fcols, persistent=False)
+            self.register_buffer("_dcols", dcols, persistent=False)
+        self._design_key: tuple[Any, ...] | None = None
+        self._design_ok = True
+        self._weights: dict[Any, list[Tensor]] = {}
+
+    def _factored_weights(self, dtype: torch.dtype, normalization_type: str) -> list[Tensor] | None:
+        """Weights of the low-rank path while the frozen kernels equal the design, else ``None``.
+
+        Checked eagerly whenever the kernels change (version, storage, device or dtype) and cached
+        per compute dtype and output scaling (folded into the weights); under ``torch.compile``
+        the last eager verdict and weights are used.
+        """
+        kr, ki = self.cqt_kernels_real, self.cqt_kernels_imag
+        if not torch.compiler.is_compiling():
+            key = (kr._version, ki._version, kr.data_ptr(), ki.data_ptr(), kr.device, kr.dtype)
+            if key != self._design_key:
+                ok = True
+                if kr.device.type != "meta":
+                    k = self.config.kernels()
+                    for have, want in ((kr, k.packed_real), (ki, k.packed_imag)):
+                        diff = np.abs(have.detach().cpu().double().numpy() - want)
+                        ok = ok and bool(np.max(diff) <= 1e-6 * np.max(np.abs(want)))
+                self._design_key, self._design_ok, self._weights = key, ok, {}
+            if self._design_ok and (dtype, normalization_type) not in self._weights:
+                with torch.inference_mode(False), torch.no_grad():
+                    scale = _scale(normalization_type, self.lengths)
+                    self._weights[dtype, normalization_type] = FC.factored_weights(
+                        kr.to(dtype), ki.to(dtype), self._plan, (self._basis, self._fcols, self._dcols),
+                        scale=None if scale is None else scale.to(dtype),
+                    )
+        return self._weights.get((dtype, normalization_type)) if self._design_ok else None
+
+    def complex_spectrum(self, x: Any, normalization_type: CQTNormalization = "librosa") -> tuple[Tensor, torch.dtype]:
+        """Validate ``x`` and return the complex CQT ``(..., n_bins, frames)`` and the output dtype."""
+        scale = _scale(normalization_type, self.lengths)
+        x, out_dtype = as_audio(x, device=self.lengths.device)
+        self.config.check_length(x.shape[-1])
+        frozen32 = not self.trainable and x.dtype == torch.float32
+        weights = self._factored_weights(x.dtype, normalization_type) if frozen32 else None
+        if weights is not None:  # the output scaling is folded into the cached weights
+            spec = FC.cqt_factored(
+                x, weights, self._basis, plan=self._plan, width=self._width, center=self.center,
+                pad_mode=self.pad_mode,
+            )
+        else:
+            spec = FC.cqt(
+                x, self.cqt_kernels_real, self.cqt_kernels_imag, layout=self._layout, width=self._width,
+                center=self.center, pad_mode=self.pad_mode, scale=scale, columns=self._columns,
+            )
+        return spec, out_dtype
+
+    @property
+    def frequencies(self) -> np.ndarray:
+        """Centre frequencies in Hz, shape ``(n_bins,)``."""
+        return self.config.freqs()
+
+    @autocast_off
+    def forward(
+        self, x: Any, output_format: OutputFormat | None = None, normalization_type: CQTNormalization = "librosa"
+    ) -> Tensor:
+        """Compute the constant-Q transform.
+
+        Parameters
+        ----------
+        x : Tensor or np.ndarray [shape=(..., time)]
+        output_format : {'Magnitude', 'Complex', 'Phase'} or None
+            Overrides the constructor's ``output_format`` for this call.
+        normalization_type : {'librosa', 'convolutional', 'wrap'}
+            ``'librosa'``: multiply by ``sqrt(lengths)`` (matches ``librosa.cqt``);
+            ``'convolutional'``: the plain inner products with the normalised filters;
+            ``'wrap'``: twice those (a unit sinusoid gives about 1 in its bin with ``norm=1``).
+
+        Returns
+        -------
+        Tensor [shape=(..., n_bins, frames)] or [shape=(..., n_bins, frames, 2)]
+        """
+        fmt = _resolve_format(output_format, self.output_format)
+        spec, out_dtype = self.complex_spectrum(x, normalization_type)
+        return _format_cqt(spec, fmt, out_dtype)
+
+    def extra_repr(self) -> str:
+        c = self.config
+        return (f"sr={c.sr}, hop_length={c.hop_length}, fmin={c.fmin}, n_bins={c.n_bins}, "
+                f"bins_per_octave={c.bins_per_octave}, trainable={c.trainable}, output_format={c.output_format!r}")
+
+
+#: nnAudio2's alias: ``CQT`` is :class:`CQT1992v2`.
+CQT = CQT1992v2
+
+
+class CQT1992(nn.Module):
+    """Constant-Q transform by Brown & Puckette's spectral-kernel algorithm (nnAudio2's ``CQT1992``).
+
+    A rectangular-window STFT of frames of ``width`` samples (the longest filter rounded up to
+    a power of two) multiplied by the full DFT of every filter: the same transform as
+    :class:`CQT1992v2` (equal to float rounding), computed in the frequency domain.
+
+    Parameters
+    ----------
+    sr, hop_length, fmin, fmax, n_bins
+        As in :class:`CQT1992v2`, except ``fmin=220`` by default (nnAudio2).
+    trainable_STFT : bool
+        Make the rectangular-window Fourier kernels ``wcos``/``wsin`` (shape
+        ``(width // 2 + 1, width)``) trainable; the STFT is then a matmul. Their size grows with
+        ``width ** 2`` (2 M values at 220 Hz, 268 M at 32.7 Hz).
+    trainable_CQT : bool
+        Make the spectral kernels ``cqt_kernels_real``/``cqt_kernels_imag`` trainable.
+    bins_per_octave, filter_scale
+        As in :class:`CQT1992v2`.
+    output_format : {'Magnitude', 'Complex', 'Phase'}
+    norm, window, center, pad_mode
+        As in :class:`CQT1992v2`.
+    verbose : bool
+        Accepted for nnAudio2 compatibility; nothing is ever printed.
+    dtype : torch.dtype
+        Dtype of the stored kernels, ``torch.float32`` (default) or ``torch.float64``.
+
+    Attributes
+    ----------
+    cqt_kernels_real, cqt_kernels_imag : Tensor [shape=(n_bins, width)]
+        Real and imaginary parts of the full DFT of each centre-padded filter (nnAudio2 keeps
+        only the non-negative half, which is inexact).
+    wcos, wsin : Tensor [shape=(width // 2 + 1, width)]
+        Only when ``trainable_STFT`` (the frozen STFT uses the FFT).
+    lengths : Tensor [shape=(n_bins,)]
+        Buffer: fractional filter lengths.
+
+    Raises
+    ------
+    ParameterError
+        For invalid arguments. nnAudio2's defaults (``fmin=220``, ``n_bins=84``) put the top
+        filter above Nyquist at 22.05 kHz and raise; pass e.g. ``n_bins=48``.
+
+    Notes
+    -----
+    Input ``(..., time)``; output as :class:`CQT1992v2`. The product uses all ``width``
+    frequencies (the negative ones via conjugate symmetry), so it is exact rather than
+    librosa's positive-frequency approximation.
+
+    Examples
+    --------
+    >>> import torch, nnaudio_torch
+    >>> cqt = nnaudio_torch.CQT1992(sr=22050, fmin=220, n_bins=48)
+    >>> cqt(torch.randn(1, 22050)).shape
+    torch.Size([1, 48, 44])
+    """
+
+    cqt_kernels_real: Tensor
+    cqt_kernels_imag: Tensor
+    wcos: Tensor
+    wsin: Tensor
+    lengths: Tensor
+
+    def __init__(
+        self,
+        sr: float = 22050,
+        *,
+        hop_length: int = 512,
+        fmin: float = 220,
+        fmax: float | None = None,
+        n_bins: int = 84,
+        trainable_STFT: bool = False,
+        trainable_CQT: bool = False,
+        bins_per_octave: int = 12,
+        filter_scale: float = 1,
+        output_format: OutputFormat = "Magnitude",
+        norm: float | None = 1,
+        window: WindowSpec = "hann",
+        center: bool = True,
+        pad_mode: str = "reflect",
+        verbose: bool = True,
+        dtype: torch.dtype | None = None,
+    ) -> None:
+        super().__init__()
+        check_bool("verbose", verbose)
+        cfg = CQT1992Config(
+            sr=sr, hop_length=hop_length, fmin=fmin, fmax=fmax, n_bins=n_bins, trainable_STFT=trainable_STFT,
+            trainable_CQT=trainable_CQT, bins_per_octave=bins_per_octave, filter_scale=filter_scale,
+            output_format=output_format, norm=norm, window=window, center=center, pad_mode=pad_mode,
+        )
+        dt = resolve_dtype(dtype)
+        self.config = cfg
+        self.hop_length, self.n_bins, self.center, self.pad_mode = cfg.hop_length, cfg.n_bins, cfg.center, cfg.pad_mode
+        self.output_format = cfg.output_format
+        self.trainable_STFT, self.trainable_CQT = cfg.trainable_STFT, cfg.trainable_CQT
+        self.kernel_width = cfg.width
+        k = cfg.kernels()
+        real, imag = (torch.tensor(a, dtype=dt) for a in cfg.spectral_kernels())
+        if cfg.trainable_CQT:
+            self.cqt_kernels_real = nn.Parameter(real)
+            self.cqt_kernels_imag = nn.Parameter(imag)
+        else:
+            self.register_buffer("cqt_kernels_real", real)
+            self.register_buffer("cqt_kernels_imag", imag)
+        if cfg.trainable_STFT:
+            w = cfg.width
+            fk = fourier_kernels(n_fft=w, win_length=w, freq_bins=w // 2 + 1, window="boxcar")
+            self.wcos = nn.Parameter(torch.tensor(fk.wcos, dtype=dt))
+            self.wsin = nn.Parameter(torch.tensor(fk.wsin, dtype=dt))
+        self.register_buffer("lengths", torch.tensor(k.lengths, dtype=dt))
+
+    def complex_spectrum(self, x: Any, normalization_type: CQTNormalization = "librosa") -> tuple[Tensor, torch.dtype]:
+        """Validate ``x`` and return the complex CQT ``(..., n_bins, frames)`` and the output dtype."""
+        scale = _scale(normalization_type, self.lengths)
+        x, out_dtype = as_audio(x, device=self.lengths.device)
+        self.config.check_length(x.shape[-1])
+        wcos, wsin = (self.wcos, self.wsin) if self.trainable_STFT else (None, None)
+        spec = FC.cqt_fourier(
+            x, self.cqt_kernels_real, self.cqt_kernels_imag, hop_length=self.hop_length, center=self.center,
+            pad_mode=self.pad_mode, wcos=wcos, wsin=wsin, scale=scale,
+        )
+        return spec, out_dtype
+
+    @property
+    def frequencies(self) -> np.ndarray:
+        """Centre frequencies in Hz, shape ``(n_bins,)``."""
+        return self.config.freqs()
+
+    @autocast_off
+    def forward(
+        self, x: Any, output_format: OutputFormat | None = None, normalization_type: CQTNormalization = "librosa"
+    ) -> Tensor:
+        """Compute the constant-Q transform (see :meth:`CQT1992v2.forward`).
+
+        Parameters
+        ----------
+        x : Tensor or np.ndarray [shape=(..., time)]
+        output_format : {'Magnitude', 'Complex', 'Phase'} or None
+        normalization_type : {'librosa', 'convolutional', 'wrap'}
+
+        Returns
+        -------
+        Tensor [shape=(..., n_bins, frames)] or [shape=(..., n_bins, frames, 2)]
+        """
+        fmt = _resolve_format(output_format, self.output_format)
+        spec, out_dtype = self.complex_spectrum(x, normalization_type)
+        return _format_cqt(spec, fmt, out_dtype)
+
+    def extra_repr(self) -> str:
+        c = self.config
+        return (f"sr={c.sr}, hop_length={c.hop_length}, fmin={c.fmin}, n_bins={c.n_bins}, width={c.width}, "
+                f"trainable_STFT={c.trainable_STFT}, trainable_CQT={c.trainable_CQT}")
+
