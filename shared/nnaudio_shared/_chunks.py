@@ -1,0 +1,157 @@
+"""Chunk plans for long signals.
+
+Which samples to feed a framewise transform so that the frames it returns, stitched together,
+equal the frames of one call on the whole signal. A framewise transform with hop ``h``, frame support ``n_fft`` and centring pads
+``p = n_fft // 2`` samples on both sides (when ``center``) and returns frame ``t`` computed from
+the original samples ``[t h - p, t h - p + n_fft)`` (``p = 0`` without centring). Called on a
+segment ``x[a:b]`` with ``a`` a multiple of ``h``, it returns the frames ``a / h + k``; those
+whose support lies inside ``[a, b)`` are exactly the one-shot frames, and at the true edges
+(``a = 0`` or ``b = len(x)``) the segment's own padding is the one-shot padding. A plan picks,
+for each run of output frames, a segment that starts on a hop multiple and overlaps its
+neighbours by the frame support, and the number of leading segment frames to drop.
+
+Pure Python; imports no framework. The backends' ``chunked`` helpers execute the plans.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ._config import n_frames
+from ._errors import ParameterError
+from ._validate import check_int
+
+__all__ = ["FRAME_GEOMETRY", "Chunk", "FrameGeometry", "frame_geometry", "plan_chunks"]
+
+
+@dataclass(frozen=True)
+class FrameGeometry:
+    """How a framewise transform cuts its input into frames.
+
+    Attributes
+    ----------
+    hop_length : int
+        Samples between frame starts.
+    n_fft : int
+        Frame support in samples (the longest kernel; windows shorter than it are zero-padded).
+    center : bool
+        Whether ``n_fft // 2`` samples are padded at both ends, so frame ``t`` is centred at
+        ``t * hop_length``.
+    frame_axis : int
+        Negative axis of the frames in the output (``-1``, or ``-2`` for a trailing (real, imag)
+        axis).
+    global_top_db : float or None
+        Not ``None`` when the output is clipped against the maximum over all frames (MFCC's
+        ``top_db``): such a transform is not frame-local and needs two passes.
+    """
+
+    hop_length: int
+    n_fft: int
+    center: bool
+    frame_axis: int = -1
+    global_top_db: float | None = None
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """One step of a plan.
+
+    Run the transform on ``x[..., start:stop]``, drop its first ``skip`` frames and keep the next
+    ``frame_stop - frame_start`` frames, which are the one-shot frames ``[frame_start, frame_stop)``.
+    """
+
+    start: int
+    stop: int
+    skip: int
+    frame_start: int
+    frame_stop: int
+
+
+def plan_chunks(n_samples: int, geometry: FrameGeometry, *, chunk_frames: int) -> list[Chunk]:
+    """Plan the segments of a chunked transform.
+
+    Parameters
+    ----------
+    n_samples : int >= 1
+        Length of the whole signal.
+    geometry : FrameGeometry
+    chunk_frames : int >= 1
+        Output frames per chunk (the last chunk may have fewer).
+
+    Returns
+    -------
+    list of Chunk
+        A single chunk covering the whole signal when it has at most ``chunk_frames`` frames
+        (or is too short to frame, so the transform itself reports why).
+    """
+    chunk_frames = check_int("chunk_frames", chunk_frames, minimum=1)
+    hop, n_fft, center = geometry.hop_length, geometry.n_fft, geometry.center
+    p = n_fft // 2 if center else 0
+    if n_samples < (1 if center else n_fft):
+        total = 0
+    else:
+        total = n_frames(n_samples, n_fft=n_fft, hop_length=hop, center=center)
+    if total <= chunk_frames:
+        return [Chunk(0, n_samples, 0, 0, total)]
+    # Left margin: a hop multiple > p, so a segment that starts inside the signal holds every
+    # sample its first kept frame needs, and (reflect padding) is longer than p at the end.
+    margin = -(-(p + 1) // hop) * hop if center else 0
+    plan = []
+    for t0 in range(0, total, chunk_frames):
+        t1 = min(total, t0 + chunk_frames)
+        start = max(0, t0 * hop - margin)
+        # one hop beyond the support of the last kept frame (so a first segment of a single
+        # frame is still longer than p for reflect padding)
+        stop = min(n_samples, t1 * hop - p + n_fft)
+        plan.append(Chunk(start, stop, t0 - start // hop, t0, t1))
+    return plan
+
+
+def _stft_geometry(stft: Any, frame_axis: int = -1, global_top_db: float | None = None) -> FrameGeometry:
+    return FrameGeometry(int(stft.hop_length), int(stft.n_fft), bool(stft.center), frame_axis, global_top_db)
+
+
+def _stft(m: Any, call: Mapping[str, Any]) -> FrameGeometry:
+    fmt = call.get("output_format") or m.output_format
+    return _stft_geometry(m, -2 if fmt == "Complex" else -1)
+
+
+def _cqt(m: Any, call: Mapping[str, Any]) -> FrameGeometry:
+    fmt = call.get("output_format") or m.output_format
+    return FrameGeometry(int(m.hop_length), int(m.config.width), bool(m.center), -2 if fmt == "Complex" else -1)
+
+
+#: Frame geometry by class name (the same in both backends): ``f(module, call_kwargs)``. A new
+#: framewise transform joins :func:`nnaudio_torch.chunked` / :func:`nnaudio_jax.chunked` with
+#: one entry here.
+FRAME_GEOMETRY: dict[str, Callable[[Any, Mapping[str, Any]], FrameGeometry]] = {
+    "STFT": _stft,
+    "MelSpectrogram": lambda m, call: _stft_geometry(m.stft),
+    "MFCC": lambda m, call: _stft_geometry(m.melspec_layer.stft, global_top_db=m.top_db),
+    "Gammatonegram": lambda m, call: _stft_geometry(m.stft),
+    # constant-Q at full rate: frames of the longest kernel (config.width), centred like the STFT
+    "CQT1992v2": lambda m, call: _cqt(m, call),
+    "CQT1992": lambda m, call: _cqt(m, call),
+}
+
+
+def frame_geometry(module: Any, call: Mapping[str, Any]) -> FrameGeometry:
+    """Return the :class:`FrameGeometry` of ``module`` called with keywords ``call``.
+
+    Raises
+    ------
+    ParameterError
+        If the module's class has no entry in :data:`FRAME_GEOMETRY` (not a framewise transform
+        of a signal, e.g. an inverse).
+    """
+    name = type(module).__name__
+    try:
+        geometry = FRAME_GEOMETRY[name]
+    except KeyError:
+        raise ParameterError(
+            f"module={name} is invalid for chunked processing: supported are {sorted(FRAME_GEOMETRY)} "
+            "(framewise transforms of a signal)"
+        ) from None
+    return geometry(module, call)
