@@ -89,6 +89,13 @@ ROWS: tuple[Row, ...] = (
     Row("istft", "iSTFT (inverse of the complex STFT)"),
     Row("train_mel", "trainable Mel fwd+bwd (mel only)", backward=True),
     Row("train_mel_stft", "trainable Mel fwd+bwd (mel + STFT, 4.33 M)", backward=True),
+    Row("gammatone", "Gammatonegram 64 bands, n_fft 2048, hop 512", family="misc"),
+    Row("griffin_lim", "Griffin-Lim 32 iterations, n_fft 2048, hop 512", family="misc"),
+    Row("cfp", "CFP (nnAudio2 defaults, fs = preset rate)", family="misc"),
+    Row("cqt1992v2", "CQT1992v2 84 bins from 32.7 Hz, hop 512", family="cqt"),
+    Row("cqt2010v2", "CQT2010v2 84 bins from 32.7 Hz, hop 512", family="vqt"),
+    Row("vqt", "VQT gamma 20, 84 bins from 32.7 Hz, hop 512", family="vqt"),
+    Row("icqt", "iCQT of CQT1992v2 84 bins, hop 512 (2 x 2 s)", family="icqt"),
 )
 
 # Column order of the table; the last one is the raw peer (torch.stft / torch.istft).

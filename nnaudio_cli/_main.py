@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import _compare
+from . import _check, _compare
 from ._errors import EXIT_USAGE, UserError
 
 __all__ = ["build_parser", "main"]
@@ -28,6 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(title="subcommands", dest="command", metavar="COMMAND", required=True)
     _compare.add_parser(sub)
+    _check.add_parser(sub)
     return parser
 
 

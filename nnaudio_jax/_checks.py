@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import jax
@@ -45,17 +46,100 @@ def _all_finite(x: Array) -> bool:
     return bool(jnp.isfinite(jnp.sum(x))) or bool(jnp.isfinite(x).all())
 
 
+def max_abs_limit(dtype: Any) -> float:
+    """Largest ``|x|`` accepted for a signal computed in ``dtype`` (float32 or float64).
+
+    ``sqrt(finfo.max) / 2**16``: about 2.8e14 for float32, 2.0e149 for float64. Below it a power
+    spectrogram (``|X|**2`` with ``n_fft`` up to 65536, summed over up to ``n_fft / 2`` bins)
+    cannot overflow, so power, mel, dB and MFCC outputs stay finite and correct.
+    """
+    return math.sqrt(float(jnp.finfo(dtype).max)) / 2.0**16
+
+
+# One fused pass (NaN propagates through max, |Inf| = Inf); compiled once per shape and dtype.
+_peak = jax.jit(lambda x: jnp.max(jnp.abs(x)))
+
+
+def _check_values(x: Array, name: str) -> None:
+    peak, limit = float(_peak(x)), max_abs_limit(x.dtype)
+    if not math.isfinite(peak):
+        raise ParameterError(f"{name} contains NaN or Inf values")
+    if peak > limit:
+        raise ParameterError(
+            f"{name} has values up to |{name}| = {peak:.3g}: above {limit:.3g} a {x.dtype} "
+            "power/dB result can overflow; rescale the input (audio is normally within [-1, 1]) or use float64"
+        )
+
+
+def check_finite(x: Any, *, name: str = "x") -> Any:
+    """Opt-in value check of a signal that also works under ``jax.jit``.
+
+    Eagerly, raises :class:`ParameterError` exactly like a module call does (NaN/Inf, or
+    ``|x|`` above :func:`max_abs_limit`). Under a trace (``jax.jit``, ``nnx.jit``, ...) values
+    are unknown, so the modules skip these checks; ``check_finite`` instead stages a
+    :func:`jax.experimental.checkify.check`, which reports after the call once the jitted
+    function is wrapped with :func:`jax.experimental.checkify.checkify`.
+
+    Parameters
+    ----------
+    x : jax.Array or np.ndarray [shape=(..., time)]
+    name : str
+        Name used in the message.
+
+    Returns
+    -------
+    jax.Array
+        ``x`` unchanged (as an array), so it can wrap a module's input: ``m(check_finite(x))``.
+
+    Raises
+    ------
+    ParameterError
+        Eagerly, for non-finite or too large values.
+
+    Examples
+    --------
+    >>> import jax, jax.numpy as jnp, nnaudio_jax as nj
+    >>> from jax.experimental import checkify
+    >>> mel = nj.MelSpectrogram(sr=16000, n_fft=512, hop_length=160, n_mels=40)
+    >>> f = checkify.checkify(jax.jit(lambda m, x: m(nj.check_finite(x))))
+    >>> err, S = f(mel, jnp.full(16000, jnp.nan))
+    >>> err.get()  # doctest: +ELLIPSIS
+    'x contains NaN or Inf values...'
+    """
+    x = jnp.asarray(x)
+    if not jnp.issubdtype(x.dtype, jnp.floating):
+        raise ParameterError(f"{name} has dtype {x.dtype}: audio must be real floating point")
+    if not _is_traced(x):
+        if x.size > 0:
+            _check_values(x.astype(jnp.float32) if x.dtype not in (jnp.float32, jnp.float64) else x, name)
+        return x
+    from jax.experimental import checkify
+
+    compute = x.dtype if x.dtype in (jnp.float32, jnp.float64) else jnp.float32
+    peak = jnp.max(jnp.abs(x.astype(compute))) if x.size > 0 else jnp.zeros((), compute)
+    checkify.check(jnp.isfinite(peak), f"{name} contains NaN or Inf values")
+    limit = max_abs_limit(compute)
+    checkify.check(
+        jnp.logical_not(peak > limit),
+        f"{name} has values up to |{name}| = {{peak}}: above {limit:.3g} a power/dB result can overflow",
+        peak=peak,
+    )
+    return x
+
+
 def as_audio(x: Any, *, name: str = "x") -> tuple[Array, Any]:
     """Validate a real audio signal ``(..., time)``.
 
     Returns the signal in its compute dtype (float32 or float64; float16/bfloat16 are computed
     in float32) and the dtype to cast the result back to. Under ``jax.jit`` values are not
-    visible, so the NaN/Inf check is skipped there; shape and dtype checks always run.
+    visible, so the value checks are skipped there (NaN/Inf propagate to the output; use
+    :func:`check_finite` with ``checkify`` to keep them); shape and dtype checks always run.
 
     Raises
     ------
     ParameterError
-        Not an array, 0-d, non-floating dtype (integer PCM, bool, complex), NaN or Inf (eager).
+        Not an array, 0-d, non-floating dtype (integer PCM, bool, complex); eagerly also NaN or
+        Inf, or ``|x|`` above :func:`max_abs_limit` (where float32 power spectrograms overflow).
     """
     if not isinstance(x, (np.ndarray, jax.Array)) and not _is_traced(x):
         raise ParameterError(f"{name} must be a jax.Array or numpy.ndarray, got {type(x).__name__}")
@@ -71,8 +155,8 @@ def as_audio(x: Any, *, name: str = "x") -> tuple[Array, Any]:
     out_dtype = x.dtype
     if x.dtype not in (jnp.float32, jnp.float64):
         x = x.astype(jnp.float32)
-    if not _is_traced(x) and x.size > 0 and not _all_finite(x):
-        raise ParameterError(f"{name} contains NaN or Inf values")
+    if not _is_traced(x) and x.size > 0:
+        _check_values(x, name)
     return x, out_dtype
 
 

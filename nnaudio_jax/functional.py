@@ -302,3 +302,9 @@ def istft_matmul(
         jnp.imag(s), kernel_sin, precision=_HIGHEST
     )
     return _synthesise(frames, window, hop_length=hop_length, center=center, length=length, batch=batch)
+
+# The full-rate constant-Q transforms live in their own module, re-exported here.
+from ._functional_cqt import cqt, cqt_fourier  # noqa: E402, F401
+
+# Griffin-Lim and CFP live in their own module (it imports stft/istft from here), re-exported here.
+from ._functional_misc import cfp, griffinlim  # noqa: E402, F401

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+import functools
+import math
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import numpy as np
 import torch
@@ -34,21 +37,88 @@ def _all_finite(x: Tensor) -> bool:
     return bool(torch.isfinite(x.sum())) or bool(torch.isfinite(x).all())
 
 
+def max_abs_limit(dtype: torch.dtype) -> float:
+    """Largest ``|x|`` accepted for a signal computed in ``dtype`` (float32 or float64).
+
+    ``sqrt(finfo.max) / 2**16``: about 2.8e14 for float32, 2.0e149 for float64. Below it a power
+    spectrogram (``|X|**2`` with ``n_fft`` up to 65536, summed over up to ``n_fft / 2`` bins)
+    cannot overflow, so power, mel, dB and MFCC outputs stay finite and correct. Audio is
+    normally within [-1, 1]; unnormalised integer PCM (up to 2.1e9) is far below the limit.
+    """
+    return math.sqrt(torch.finfo(dtype).max) / 2.0**16
+
+
+def _check_values(x: Tensor, name: str) -> None:
+    # One pass (aminmax) gives NaN/Inf and the magnitude; only the two scalars are synced.
+    lo, hi = (float(v) for v in torch.aminmax(x.detach()))
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        raise ParameterError(f"{name} contains NaN or Inf values")
+    peak, limit = max(-lo, hi), max_abs_limit(x.dtype)
+    if peak > limit:
+        raise ParameterError(
+            f"{name} has values up to |{name}| = {peak:.3g}: above {limit:.3g} a {str(x.dtype).removeprefix('torch.')} "
+            "power/dB result can overflow; rescale the input (audio is normally within [-1, 1]) or use float64"
+        )
+
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def autocast_off(method: _F) -> _F:
+    """Decorate a module method so that it runs with autocast disabled on the module's device.
+
+    Under ``torch.autocast`` the matmuls of a transform (mel filterbank, trainable Fourier
+    kernels, DCT) would run in float16/bfloat16 and silently lose three decimal digits while
+    the output is still float32. The transforms are computed in the input's dtype (float32 or
+    float64; half inputs in float32 and cast back) whether or not autocast is active.
+    """
+
+    @functools.wraps(method)
+    def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+        device = _module_device(self)
+        if device.type != "meta" and torch.is_autocast_enabled(device.type):
+            with torch.autocast(device.type, enabled=False):
+                return method(self, *args, **kwargs)
+        return method(self, *args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _module_device(module: Any) -> torch.device:
+    for t in module.buffers():
+        return t.device  # type: ignore[no-any-return]
+    for t in module.parameters():
+        return t.device  # type: ignore[no-any-return]
+    return torch.device("cpu")
+
+
+def _check_device(x: Tensor, device: torch.device | None, name: str) -> None:
+    if device is not None and x.device != device:
+        raise ParameterError(
+            f"{name} is on device {x.device} but the module's kernels are on {device}: move one of them "
+            f"(x.to({str(device)!r}) or module.to({str(x.device)!r}))"
+        )
+
+
 def _from_numpy(x: np.ndarray) -> Tensor:
     # np.ascontiguousarray would turn a 0-d array into 1-d; copy only when needed.
     return torch.from_numpy(x if x.flags.c_contiguous else x.copy(order="C"))
 
 
-def as_audio(x: Any, *, name: str = "x") -> tuple[Tensor, torch.dtype]:
+def as_audio(x: Any, *, name: str = "x", device: torch.device | None = None) -> tuple[Tensor, torch.dtype]:
     """Validate a real audio signal ``(..., time)``.
 
     Returns the signal in its compute dtype (float32 or float64; float16/bfloat16 are computed
-    in float32) and the dtype to cast the result back to.
+    in float32) and the dtype to cast the result back to. NumPy input is moved to ``device``
+    (the module's kernels' device) when given; a tensor on another device is an error.
 
     Raises
     ------
     ParameterError
-        Not a tensor/array, 0-d, non-floating dtype (integer PCM, bool, complex), NaN or Inf.
+        Not a tensor/array, 0-d, non-floating dtype (integer PCM, bool, complex), on another
+        device than ``device``, NaN or Inf, or ``|x|`` above :func:`max_abs_limit` (where
+        float32 power spectrograms overflow). Value checks are skipped under ``torch.compile``
+        / ``torch.export`` (values are not visible to the trace) and for meta tensors.
     """
     if isinstance(x, np.ndarray):
         if x.dtype.kind != "f":
@@ -57,8 +127,11 @@ def as_audio(x: Any, *, name: str = "x") -> tuple[Tensor, torch.dtype]:
                 "with x.astype(np.float32) / 32768 for int16)"
             )
         x = _from_numpy(x)
+        if device is not None:
+            x = x.to(device)
     if not isinstance(x, Tensor):
         raise ParameterError(f"{name} must be a torch.Tensor or numpy.ndarray, got {type(x).__name__}")
+    _check_device(x, device, name)
     if x.dtype.is_complex or not x.dtype.is_floating_point:
         raise ParameterError(
             f"{name} has dtype {x.dtype}: audio must be real floating point (float32 or float64; "
@@ -69,21 +142,27 @@ def as_audio(x: Any, *, name: str = "x") -> tuple[Tensor, torch.dtype]:
     out_dtype = x.dtype
     if x.dtype not in _COMPUTE:  # float16/bfloat16: compute in float32, cast back
         x = x.to(torch.float32)
-    if x.numel() > 0 and not _is_compiling() and not _all_finite(x):
-        raise ParameterError(f"{name} contains NaN or Inf values")
+    if x.numel() > 0 and not _is_compiling() and x.device.type != "meta":
+        _check_values(x, name)
     return x, out_dtype
 
 
-def as_spectrum(X: Any, *, n_bins: int, name: str = "X") -> tuple[Tensor, torch.dtype]:
+def as_spectrum(
+    X: Any, *, n_bins: int, name: str = "X", device: torch.device | None = None
+) -> tuple[Tensor, torch.dtype]:
     """Validate a complex spectrogram: complex ``(..., freq, frames)`` or real ``(..., freq, frames, 2)``.
 
     Returns the complex tensor and the dtype of the real output (a float16/bfloat16 input is
-    computed in float32 and the result cast back).
+    computed in float32 and the result cast back). NumPy input is moved to ``device`` when
+    given; a tensor on another device is an error.
     """
     if isinstance(X, np.ndarray):
         X = _from_numpy(X)
+        if device is not None:
+            X = X.to(device)
     if not isinstance(X, Tensor):
         raise ParameterError(f"{name} must be a torch.Tensor or numpy.ndarray, got {type(X).__name__}")
+    _check_device(X, device, name)
     if X.numel() == 0:
         raise ParameterError(f"{name} is empty (shape {tuple(X.shape)}): no frames or bins to invert")
     if X.dtype.is_complex:
@@ -109,7 +188,7 @@ def as_spectrum(X: Any, *, n_bins: int, name: str = "X") -> tuple[Tensor, torch.
         )
     if spec.shape[-1] < 1:
         raise ParameterError(f"{name} has no frames")
-    if not _is_compiling() and not _all_finite(torch.view_as_real(spec)):
+    if not _is_compiling() and spec.device.type != "meta" and not _all_finite(torch.view_as_real(spec)):
         raise ParameterError(f"{name} contains NaN or Inf values")
     if X.dtype.is_complex:
         out_dtype = torch.float64 if spec.dtype == torch.complex128 else torch.float32

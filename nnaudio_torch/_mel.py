@@ -10,7 +10,7 @@ from nnaudio_shared._validate import check_bool
 from torch import Tensor, nn
 
 from . import functional as F
-from ._checks import resolve_dtype
+from ._checks import autocast_off, resolve_dtype
 from ._stft import STFT
 
 __all__ = ["MFCC", "MelSpectrogram"]
@@ -132,6 +132,7 @@ class MelSpectrogram(nn.Module):
         else:
             self.register_buffer("mel_basis", mel_basis)
 
+    @autocast_off
     def forward(self, x: Any) -> Tensor:
         """Compute the mel spectrogram.
 
@@ -235,6 +236,7 @@ class MFCC(nn.Module):
         )
         self.register_buffer("dct", torch.tensor(cfg.dct(), dtype=dt))
 
+    @autocast_off
     def forward(self, x: Any) -> Tensor:
         """Compute MFCCs.
 

@@ -10,7 +10,7 @@ from nnaudio_shared._validate import check_bool, check_choice, check_optional_in
 from torch import Tensor, nn
 
 from . import functional as F
-from ._checks import as_audio, as_spectrum, resolve_dtype
+from ._checks import as_audio, as_spectrum, autocast_off, resolve_dtype
 
 __all__ = ["STFT", "iSTFT"]
 
@@ -36,7 +36,7 @@ def _inverse(
     n_fft = module.n_fft
     check_bool("onesided", onesided)
     length = check_optional_int("length", length, minimum=1)
-    spec, out_dtype = as_spectrum(X, n_bins=n_fft // 2 + 1 if onesided else n_fft)
+    spec, out_dtype = as_spectrum(X, n_bins=n_fft // 2 + 1 if onesided else n_fft, device=module.window.device)
     if not onesided:
         spec = spec[..., : n_fft // 2 + 1, :]
     real_dtype = torch.float64 if spec.dtype == torch.complex128 else torch.float32
@@ -173,7 +173,7 @@ class STFT(nn.Module):
 
     def complex_spectrum(self, x: Any) -> tuple[Tensor, torch.dtype]:
         """Validate ``x`` and return the complex STFT ``(..., freq_bins, frames)`` and the output dtype."""
-        x, out_dtype = as_audio(x)
+        x, out_dtype = as_audio(x, device=self.window.device)
         self.config.check_length(x.shape[-1])
         if self.trainable or not self.config.uses_fft:
             spec = F.stft_matmul(
@@ -187,6 +187,7 @@ class STFT(nn.Module):
             )
         return spec, out_dtype
 
+    @autocast_off
     def forward(self, x: Any, output_format: OutputFormat | None = None) -> Tensor:
         """Compute the STFT.
 
@@ -205,6 +206,7 @@ class STFT(nn.Module):
         spec, out_dtype = self.complex_spectrum(x)
         return _format(spec, fmt, out_dtype)
 
+    @autocast_off
     def inverse(
         self, X: Any, onesided: bool = True, length: int | None = None, refresh_win: bool = True
     ) -> Tensor:
@@ -343,6 +345,7 @@ class iSTFT(nn.Module):  # noqa: N801 - nnAudio2's name
             self.kernel_cos = nn.Parameter(_tensor(kcos, dt))
             self.kernel_sin = nn.Parameter(_tensor(ksin, dt))
 
+    @autocast_off
     def forward(
         self, X: Any, onesided: bool = True, length: int | None = None, refresh_win: bool | None = None
     ) -> Tensor:

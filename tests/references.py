@@ -182,3 +182,25 @@ def as_complex(out: np.ndarray) -> np.ndarray:
 def as_pairs(X: np.ndarray, dtype: str) -> np.ndarray:
     """Complex ``(..., F, T)`` -> ``(..., F, T, 2)`` (real, imag) in ``dtype``."""
     return np.stack([X.real, X.imag], axis=-1).astype(dtype)
+
+
+def direct_cqt(
+    x: np.ndarray, kernels: Any, *, hop_length: int, width: int, center: bool = True, pad_mode: str = "reflect"
+) -> np.ndarray:
+    """Float64 constant-Q transform by definition, frame by frame.
+
+    ``X[..., k, t] = sum_j frame_t[width // 2 + offsets[k] + j] * conj(kernel_k[j])`` with
+    ``frame_t = x_padded[t * hop : t * hop + width]``, ``x`` padded by ``width // 2`` on both sides
+    with ``np.pad(mode=pad_mode)`` when ``center`` (repeated reflection for short clips).
+    ``kernels`` is a :class:`nnaudio_shared.CQTKernels` (float64 design, no scaling applied).
+    """
+    x = np.asarray(x, dtype=np.float64)
+    if center:
+        p = width // 2
+        x = np.pad(x, [(0, 0)] * (x.ndim - 1) + [(p, p)], mode=pad_mode)
+    n_frames = 1 + (x.shape[-1] - width) // hop_length
+    dense = np.conj(kernels.dense(width))  # (n_bins, width)
+    out = np.empty((*x.shape[:-1], dense.shape[0], n_frames), dtype=np.complex128)
+    for t in range(n_frames):
+        out[..., t] = x[..., t * hop_length : t * hop_length + width] @ dense.T
+    return out

@@ -4,6 +4,7 @@ Everything here is deterministic and framework-free: the JAX and PyTorch backend
 arrays into variables/buffers and do only arithmetic on them.
 """
 
+from ._cfp import CFPConfig, cfp_central_frequencies, cfp_logfreq_matrices
 from ._config import (
     ISTFTConfig,
     MelSpectrogramConfig,
@@ -14,13 +15,69 @@ from ._config import (
     check_signal_length,
     n_frames,
 )
+from ._cqt import (
+    CQT1992Config,
+    CQT1992v2Config,
+    CQTKernels,
+    CQTNormalization,
+    FactoredGroup,
+    FactoredPlan,
+    KernelNorm,
+    PolyphaseGeometry,
+    PolyphaseGroup,
+    PolyphaseLayout,
+    best_phase,
+    cqt_frequencies,
+    factored_plan,
+    polyphase_geometry,
+    polyphase_layout,
+    polyphase_plan,
+    reflect_indices,
+    relative_bandwidth,
+    wavelet_kernels,
+    wavelet_lengths,
+    window_bandwidth,
+)
 from ._dct import DCTNorm, dct_matrix, power_to_db
 from ._errors import ParameterError
 from ._fourier import FourierKernels, FreqScale, fourier_bins, fourier_kernels, istft_kernels
+from ._gammatone import GammatonegramConfig, erb_frequencies, gammatone_filterbank
+from ._griffin_lim import GriffinLimConfig, GriffinLimInit
 from ._mel import fft_frequencies, hz_to_mel, mel_filterbank, mel_frequencies, mel_to_hz
+from ._multirate import (
+    CQT2010Config,
+    CQT2010v2Config,
+    HalfbandFilter,
+    MultiratePlan,
+    OctavePlan,
+    VQTConfig,
+    halfband_lowpass,
+    multirate_plan,
+)
 from ._windows import WindowSpec, get_window, pad_center
 
 __all__ = [
+    "CQT1992Config",
+    "CQT1992v2Config",
+    "CQTKernels",
+    "CQTNormalization",
+    "FactoredGroup",
+    "FactoredPlan",
+    "KernelNorm",
+    "PolyphaseGroup",
+    "PolyphaseGeometry",
+    "PolyphaseLayout",
+    "best_phase",
+    "cqt_frequencies",
+    "factored_plan",
+    "polyphase_geometry",
+    "polyphase_layout",
+    "polyphase_plan",
+    "reflect_indices",
+    "relative_bandwidth",
+    "wavelet_kernels",
+    "wavelet_lengths",
+    "window_bandwidth",
     "DCTNorm",
     "FourierKernels",
     "FreqScale",
@@ -46,6 +103,18 @@ __all__ = [
     "n_frames",
     "pad_center",
     "power_to_db",
+]
+__all__ += ["CFPConfig", "cfp_central_frequencies", "cfp_logfreq_matrices"]
+__all__ += ["GammatonegramConfig", "erb_frequencies", "gammatone_filterbank", "GriffinLimConfig", "GriffinLimInit"]
+__all__ += [
+    "CQT2010Config",
+    "CQT2010v2Config",
+    "HalfbandFilter",
+    "MultiratePlan",
+    "OctavePlan",
+    "VQTConfig",
+    "halfband_lowpass",
+    "multirate_plan",
 ]
 
 __version__ = "0.1.0"

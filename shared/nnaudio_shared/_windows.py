@@ -59,7 +59,7 @@ def get_window(window: WindowSpec, win_length: int, *, fftbins: bool = True) -> 
     else:
         try:
             arr = np.asarray(scipy.signal.get_window(window, win_length, fftbins=fftbins), dtype=np.float64)
-        except (ValueError, TypeError, KeyError) as err:
+        except (ValueError, TypeError, KeyError, IndexError) as err:  # IndexError: window=()
             raise ParameterError(
                 f"window={window!r} is invalid: scipy.signal.get_window cannot build it ({err}); "
                 "use a name such as 'hann' or a tuple such as ('kaiser', 4.0)"
