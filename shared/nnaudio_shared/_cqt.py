@@ -28,6 +28,10 @@ Public API (float64, validated, read-only results; no prints)
     The same weights flattened into one ``(hop, 2 * n_cols)`` GEMM matrix with the all-zero
     columns dropped, plus the list of shifted adds (``taps``) that finish the sum. ``phase`` puts
     the frame centre at sample ``phase`` of its block; ``best_phase`` picks the cheapest.
+``factored_plan(kernels, hop, *, group_size, phase, tolerance) -> FactoredPlan``
+    For fixed kernels: groups of long kernels whose block weights span few singular vectors
+    (truncated at ``tolerance`` of each kernel's norm) are evaluated as one GEMM with the
+    bases and a small convolution per group; the short kernels stay on the direct layout.
 ``reflect_indices(n_samples, left, right)``
     Source index of every sample of a reflect-padded signal, repeated reflection like ``np.pad``
     (so a pad wider than the signal works).
