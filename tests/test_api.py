@@ -149,7 +149,7 @@ def test_functional_layers_have_the_same_functions_and_signatures():
 
 def test_public_names_match_across_backends():
     # interop: each backend converts modules and arrays *into* itself (nnaudio_jax.from_torch, ...)
-    torch_only, jax_only = {"from_jax", "to_torch"}, {"Buffer", "from_torch", "to_jax"}
+    torch_only, jax_only = {"from_jax", "to_torch"}, {"Buffer", "check_finite", "from_torch", "to_jax"}
     assert set(nnaudio_torch.__all__) - torch_only == set(nnaudio_jax.__all__) - jax_only
     for name in CLASSES:
         assert inspect.isclass(getattr(nnaudio_torch, name)) and inspect.isclass(getattr(nnaudio_jax, name))
