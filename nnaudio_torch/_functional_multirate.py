@@ -48,7 +48,7 @@ def halfband_decimate(x: Tensor, odd_taps: Tensor, centre: float, *, chunk: int 
     frames = xq.unfold(-1, chunk + 2 * j - 1, chunk).reshape(1, b * r, chunk + 2 * j - 1)
     w = odd_taps.reshape(1, 1, -1).expand(b * r, 1, 2 * j)
     y = F.conv1d(frames, w, groups=b * r).reshape(b, r * chunk)[:, :m]
-    return centre * xe + y
+    return torch.add(y, xe, alpha=centre)
 
 
 def multirate_pad(x: Tensor, plan: MultiratePlan, *, pad_mode: str) -> Tensor:
@@ -73,21 +73,20 @@ def multirate_pad(x: Tensor, plan: MultiratePlan, *, pad_mode: str) -> Tensor:
 
 
 def octave_indices(plan: MultiratePlan) -> tuple[Tensor, ...]:
-    """Gather index of every octave's weight matrix into the packed kernels (CPU, int64).
+    """Gather index of every octave's weight matrix into the interleaved kernels (CPU, int64).
 
-    ``index[s, i]`` is the packed position of the kernel sample that multiplies frame sample
-    ``s`` for bin ``i`` of the octave, or ``sum(plan.sizes)`` (an appended zero) outside the kernel.
+    The kernels are interleaved as ``pairs = [Re k[0], -Im k[0], Re k[1], -Im k[1], ...]`` (the
+    packed kernels, conjugated) with one zero appended; ``index[s, 2 i + c]`` is the position in
+    ``pairs`` of the value that multiplies frame sample ``s`` for bin ``i`` of the octave (``c = 0``:
+    real part, ``1``: imaginary part), the appended zero outside the kernel.
     """
-    total = int(plan.sizes.sum())
-    return tuple(torch.from_numpy(np.where(o.frame_index >= 0, o.frame_index, total)) for o in plan.octaves)
-
-
-def _octave_weights(kernels_real: Tensor, kernels_imag: Tensor, index: Tensor) -> Tensor:
-    """``(frame_size, 2 n)`` matrix: columns ``Re(k_i)``, then ``-Im(k_i)`` (conjugated kernels)."""
-    zero = kernels_real.new_zeros(1)
-    real = torch.cat((kernels_real, zero))[index]
-    imag = torch.cat((kernels_imag, zero))[index]
-    return torch.cat((real, -imag), dim=1)
+    zero = 2 * int(plan.sizes.sum())
+    out = []
+    for o in plan.octaves:
+        idx = o.frame_index
+        pairs = np.stack((2 * idx, 2 * idx + 1), axis=-1).reshape(idx.shape[0], -1)
+        out.append(torch.from_numpy(np.where(np.repeat(idx, 2, axis=1) >= 0, pairs, zero)))
+    return tuple(out)
 
 
 def multirate_cqt(
@@ -131,6 +130,8 @@ def multirate_cqt(
     levels = [multirate_pad(x2, plan, pad_mode=pad_mode)]
     for _ in range(plan.n_levels):
         levels.append(halfband_decimate(levels[-1], taps, plan.filter.centre_value))
+    # conjugated kernels interleaved (Re, -Im) + one zero: each octave's weights are one gather
+    pairs = torch.cat((torch.stack((kernels_real, -kernels_imag), dim=-1).reshape(-1), kernels_real.new_zeros(1)))
     parts = []
     for octave, index in zip(plan.octaves, indices, strict=True):
         s = levels[octave.level]
@@ -138,10 +139,8 @@ def multirate_cqt(
         begin = t0 * hop + octave.frame_start
         span = (n_frames - 1) * hop + octave.frame_size
         frames = s[:, begin : begin + span].unfold(-1, octave.frame_size, hop)  # (B, T, frame_size) view
-        w = _octave_weights(kernels_real, kernels_imag, index).to(frames.dtype)
         # one 2-D GEMM on contiguous frames (bmm on the overlapping view is many times slower)
-        out = torch.mm(frames.reshape(-1, octave.frame_size), w).reshape(frames.shape[0], n_frames, -1)
-        nb = octave.n_bins
-        parts.append(torch.complex(out[..., :nb], out[..., nb:]).transpose(-1, -2))
-    spec = torch.cat(parts, dim=-2)
+        out = torch.mm(frames.reshape(-1, octave.frame_size), pairs[index].to(frames.dtype))
+        parts.append(out.reshape(frames.shape[0], n_frames, octave.n_bins, 2))
+    spec = torch.view_as_complex(torch.cat(parts, dim=2)).transpose(-1, -2)  # (B, n_bins, T)
     return spec.reshape(*batch, *spec.shape[-2:])

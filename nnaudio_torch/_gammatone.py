@@ -10,7 +10,7 @@ from nnaudio_shared._validate import check_bool
 from torch import Tensor, nn
 
 from . import functional as F
-from ._checks import resolve_dtype
+from ._checks import autocast_off, resolve_dtype
 from ._stft import STFT
 
 __all__ = ["Gammatonegram"]
@@ -136,6 +136,7 @@ class Gammatonegram(nn.Module):
         else:
             self.register_buffer("gammatone_basis", basis)
 
+    @autocast_off
     def forward(self, x: Any) -> Tensor:
         """Compute the gammatonegram.
 

@@ -69,7 +69,7 @@ try:
     raise AssertionError("no error for arrays committed to different devices")
 except ValueError as e:
     msg = str(e)
-    assert "incompatible devices" in msg and "x" in msg, msg
+    assert "incompatible devices" in msg and "argument x" in msg and "device ids [1]" in msg, msg
     report["wrong-device-error"] = msg.splitlines()[0]
 out = jax.jit(lambda m, x: m(x))(m, jax.device_put(jnp.asarray(x), devices[2]))
 assert out.sharding.device_set == {devices[2]}, out.sharding

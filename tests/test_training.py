@@ -191,6 +191,27 @@ def test_project_nonnegative_names_and_frozen_bases(framework):
         lib.project_nonnegative(frozen, names="mel_basis")
 
 
+@pytest.mark.parametrize("framework", ["torch", "jax"])
+def test_project_nonnegative_covers_gammatone_bases(framework):
+    """Any trainable ``gammatone_basis`` (the Gammatonegram state name) is projected too."""
+    basis = np.array([[0.5, -0.25], [-1.0, 2.0]], dtype=np.float32)
+    if framework == "torch":
+        holder = torch.nn.Module()
+        holder.gammatone_basis = torch.nn.Parameter(torch.from_numpy(basis.copy()))
+        assert nt.project_nonnegative(holder) == ["gammatone_basis"]
+        out = holder.gammatone_basis.detach().numpy()
+    else:
+
+        class Holder(nnx.Module):
+            def __init__(self):
+                self.gammatone_basis = nnx.Param(jnp.asarray(basis))
+
+        holder = Holder()
+        assert nj.project_nonnegative(holder) == ["gammatone_basis"]
+        out = np.asarray(holder.gammatone_basis[...])
+    np.testing.assert_array_equal(out, [[0.5, 0.0], [0.0, 2.0]])
+
+
 def test_jax_project_nonnegative_inside_jit():
     model = JaxModel()
     model.mel.mel_basis[...] = model.mel.mel_basis[...] - 0.05

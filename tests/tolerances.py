@@ -73,12 +73,13 @@ TOLERANCES: dict[str, dict[str, Tol]] = {
     "cfp_nnaudio2": {"float32": Tol(rel_l2=2e-5, rel_max=2e-4)},
     # iCQT torch vs JAX on the same CQT (64 CGLS iterations, 3 x 1 s, hop 512). With pad_mode='constant'
     # the problem is well conditioned and the runs stay a few float32 ulps apart (measured
-    # 3.9e-7 / 9.0e-7; float64 ~1e-15). With 'reflect' the ambiguous ends (see the iCQT docstring)
-    # let rounding differences grow along near-null directions, in float64 too (measured float32
-    # 4.3e-6 / 3.0e-5, float64 1.2e-6 / 3.6e-5); the reconstructions differ by > 100 dB less than
-    # their error against the signal.
+    # 3.9e-7 / 9.0e-7; float64 ~1e-15). With 'reflect' the mirrored ends leave directions that the
+    # data barely determine (see the iCQT docstring) and rounding differences grow along them, in
+    # float64 too (measured float32 4e-6 / 3e-5, float64 2.2e-5 / 3.1e-4; also between two
+    # float64 evaluations of the same solve with sqrt(lengths) rounded differently); that is still
+    # 40 dB below the reconstructions' own error against the signal.
     "icqt_backend": {"float32": Tol(rel_l2=2e-6, rel_max=5e-6), "float64": _REL64},
-    "icqt_backend_reflect": {"float32": Tol(rel_l2=2e-5, rel_max=2e-4), "float64": Tol(rel_l2=2e-5, rel_max=2e-4)},
+    "icqt_backend_reflect": {"float32": Tol(rel_l2=1e-4, rel_max=1e-3), "float64": Tol(rel_l2=1e-4, rel_max=1e-3)},
     # Frame-operator diagonal S(f) (nnaudio_shared._icqt, |H_k|^2 sampled on an FFT grid and
     # interpolated) against the Rayleigh quotient ||A v||^2 / ||v||^2 of the direct-definition CQT
     # on 2 s cosines, interior frames (finite-length ripple included; measured 1.5e-4).
