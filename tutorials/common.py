@@ -7,6 +7,7 @@ Every part takes the same options::
     --out PATH    where figures and results go (default tutorials/results, or
                   tutorials/results/quick with --quick)
     --seed N      training seed
+    --max-per-word N   at most N files per word folder (quick looks at the real data set)
 """
 
 from __future__ import annotations
@@ -47,6 +48,9 @@ def parser(description: str) -> argparse.ArgumentParser:
     p.add_argument("--data", type=Path, default=None, help="Speech Commands v0.02 folder (real or generated)")
     p.add_argument("--out", type=Path, default=None, help="output folder for figures and results")
     p.add_argument("--seed", type=int, default=0, help="training seed")
+    p.add_argument(
+        "--max-per-word", type=int, default=None, help="use at most this many files per word folder (e.g. real data)"
+    )
     return p
 
 

@@ -1,6 +1,8 @@
 """Flax NNX keyword-spotting models on nnaudio_jax front-ends, and a jitted optax training loop.
 
-The same three models as :mod:`kws_torch` (layouts differ only where Flax wants channels last):
+The same three models as :mod:`kws_torch` (layouts differ only where Flax wants channels last;
+depthwise and 1x1 convolutions are written as shifted multiply-adds and matmuls, which XLA runs
+much faster on CPU than grouped convolutions):
 
 * :class:`KeywordSpotter` - log mel spectrogram + one linear layer (Part 2 and 3).
 * :class:`BCResNet` - BC-ResNet on a log mel front-end (Part 4).

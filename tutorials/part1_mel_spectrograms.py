@@ -39,7 +39,7 @@ def main() -> None:
     """Compute, compare, plot and time."""
     args = common.parser(__doc__.splitlines()[0]).parse_args()
     data_dir, out = common.setup(args)
-    test = SpeechCommands(data_dir, "testing")
+    test = SpeechCommands(data_dir, "testing", max_per_word=args.max_per_word)
     idx = next(i for i, it in enumerate(test.items) if it.label == CLASSES.index("yes"))
     x = test[idx][0].astype(np.float32)
 
@@ -78,7 +78,7 @@ def main() -> None:
     axes[3].set_xlabel("time (s)")
     fig.colorbar(im, ax=axes[3], label="dB")
     fig.suptitle(f"'yes' from the keyword test set; 480-point STFT, hop 160, 64 mel bands, 0-{f_end:.0f} Hz")
-    fig.savefig(out / "part1_mel.png", dpi=110)
+    fig.savefig(out / "part1_mel.png", dpi=90)
     plt.close(fig)
 
     # Timing: a batch of clips through each implementation (median of a few calls).

@@ -59,7 +59,7 @@ def main() -> None:
     """Train in both frameworks, plot the validation curves, save the weights."""
     args = common.parser(__doc__.splitlines()[0]).parse_args()
     data_dir, out = common.setup(args)
-    data = common.load_data(data_dir)
+    data = common.load_data(data_dir, max_per_word=args.max_per_word)
     cfg = replace(QUICK if args.quick else FULL, seed=args.seed)
 
     model_t, hist_t = train_torch(data, cfg)

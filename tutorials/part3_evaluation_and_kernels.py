@@ -51,7 +51,7 @@ def main() -> None:
     p.add_argument("--weights", type=Path, default=None, help="folder with Part 2's weights (default: --out)")
     args = p.parse_args()
     data_dir, out = common.setup(args)
-    data = common.load_data(data_dir)
+    data = common.load_data(data_dir, max_per_word=args.max_per_word)
     cfg = replace(part2.QUICK if args.quick else part2.FULL, seed=args.seed)
     model_t, model_j, origin = load_or_train(args.weights or out, data, cfg)
     X, y = data["testing"]

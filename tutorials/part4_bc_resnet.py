@@ -36,7 +36,7 @@ def main() -> None:
     """Train BC-ResNet-1 in both frameworks and compare with Part 2's linear model."""
     args = common.parser(__doc__.splitlines()[0]).parse_args()
     data_dir, out = common.setup(args)
-    data = common.load_data(data_dir)
+    data = common.load_data(data_dir, max_per_word=args.max_per_word)
     cfg = replace(QUICK if args.quick else FULL, seed=args.seed)
 
     torch.manual_seed(cfg.seed)

@@ -113,7 +113,7 @@ def main() -> None:
     """HF Trainer run, Flax run, and the fixed-vs-learnable comparison over seeds."""
     args = common.parser(__doc__.splitlines()[0]).parse_args()
     data_dir, out = common.setup(args)
-    data = common.load_data(data_dir)
+    data = common.load_data(data_dir, max_per_word=args.max_per_word)
     base = QUICK if args.quick else FULL
     seeds = SEEDS_QUICK if args.quick else SEEDS_FULL
     seeds = tuple(args.seed + s for s in seeds)
