@@ -43,6 +43,7 @@ from ._errors import ParameterError
 from ._fourier import FourierKernels, FreqScale, fourier_bins, fourier_kernels, istft_kernels
 from ._gammatone import GammatonegramConfig, erb_frequencies, gammatone_filterbank
 from ._griffin_lim import GriffinLimConfig, GriffinLimInit
+from ._icqt import ICQTConfig, ICQTNormalization, frame_operator_diagonal
 from ._mel import fft_frequencies, hz_to_mel, mel_filterbank, mel_frequencies, mel_to_hz
 from ._multirate import (
     CQT2010Config,
@@ -105,6 +106,7 @@ __all__ = [
     "power_to_db",
 ]
 __all__ += ["CFPConfig", "cfp_central_frequencies", "cfp_logfreq_matrices"]
+__all__ += ["ICQTConfig", "ICQTNormalization", "frame_operator_diagonal"]
 __all__ += ["GammatonegramConfig", "erb_frequencies", "gammatone_filterbank", "GriffinLimConfig", "GriffinLimInit"]
 __all__ += [
     "CQT2010Config",
