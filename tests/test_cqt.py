@@ -55,11 +55,19 @@ def test_kernels_are_librosas_wavelet_filters(name):
     assert cutoff == pytest.approx(lib_cutoff, rel=1e-12)
     k = ns.wavelet_kernels(freqs, sr=22050, norm=norm, **kw)
     basis, _ = librosa.filters.wavelet(freqs=freqs, sr=22050, norm=norm, dtype=np.complex128, **kw)
-    assert_close(k.dense(basis.shape[1]), basis, "design", "float64", "pad_center-ed filters")
-    # each kernel at its own length: n_k = len(arange(-L // 2, L // 2)), first sample at -ceil(n_k / 2)
+    # each kernel at its own length: n_k = len(arange(-L // 2, L // 2)), first sample at -floor(n_k / 2)
     sizes = np.array([len(np.arange(-L // 2, L // 2)) for L in lib_lengths])
     np.testing.assert_array_equal(k.sizes, sizes)
-    np.testing.assert_array_equal(k.offsets, -((sizes + 1) // 2))
+    np.testing.assert_array_equal(k.offsets, -(sizes // 2))
+    # librosa's filter k sits at [lpad, lpad + n_k) of its frame with phase zero at -ceil(n_k / 2) from
+    # lpad; ours has phase zero at -floor(n_k / 2): the same samples times exp(2j pi f / sr) for odd n_k
+    width = basis.shape[1]
+    lpad = (width - sizes) // 2
+    for i in range(n_bins):
+        lib = basis[i, lpad[i] : lpad[i] + sizes[i]]
+        assert not np.any(basis[i, : lpad[i]]) and not np.any(basis[i, lpad[i] + sizes[i] :])
+        shift = np.exp(2j * np.pi * freqs[i] / 22050 * (sizes[i] % 2))
+        assert_close(k.kernels[i], lib * shift, "design", "float64", f"filter {i}")
     assert k.packed_real.shape == (sizes.sum(),) and k.packed_imag.shape == (sizes.sum(),)
     for i in (0, n_bins // 2, n_bins - 1):
         s = k.starts[i]
@@ -227,6 +235,37 @@ def _librosa_cqt(name: str) -> tuple[np.ndarray, np.ndarray]:
         bins_per_octave=kw.get("bins_per_octave", 12), sparsity=0, pad_mode="constant", dtype=np.complex128,
     )
     return x, X
+
+
+NOISE_CASES = {
+    "84bins-C1-hop512": dict(sr=22050, fmin=32.70319566257483, n_bins=84, hop_length=512),
+    "48bins-500Hz-hop64": dict(sr=22050, fmin=500.0, n_bins=48, hop_length=64),
+}
+
+
+@functools.lru_cache(maxsize=4)
+def _librosa_cqt_noise(name: str) -> tuple[np.ndarray, np.ndarray]:
+    kw = NOISE_CASES[name]
+    x = np.random.default_rng(11).standard_normal(2 * kw["sr"])
+    X = librosa.cqt(
+        x, sr=kw["sr"], hop_length=kw["hop_length"], fmin=kw["fmin"], n_bins=kw["n_bins"],
+        sparsity=0, pad_mode="constant", dtype=np.complex128,
+    )
+    return x, X
+
+
+@pytest.mark.parametrize("name", NOISE_CASES)
+def test_cqt1992v2_complex_values_match_librosa_on_white_noise(backend, dtype, name):
+    """Phase and window alignment: librosa convolves with its filters, so ours are referenced to match."""
+    x, X = _librosa_cqt_noise(name)
+    m = backend.build("CQT1992v2", **NOISE_CASES[name], pad_mode="constant", output_format="Complex", dtype=dtype)
+    out = backend.run(m, x.astype(dtype))
+    out = out[..., 0] + 1j * out[..., 1]
+    assert out.shape == X.shape
+    inner = slice(X.shape[1] // 6, X.shape[1] - X.shape[1] // 6)
+    top = slice(X.shape[0] - 12, X.shape[0])
+    assert_close(out[top, inner], X[top, inner], "cqt_librosa_full_rate", dtype, "top octave, complex")
+    assert_close(np.abs(out[:, inner]), np.abs(X[:, inner]), "cqt_librosa_noise", dtype, "all octaves, magnitude")
 
 
 @pytest.mark.parametrize("name", LIBROSA_CASES)

@@ -92,10 +92,20 @@ TOLERANCES: dict[str, dict[str, Tol]] = {
     # (measured <= 4e-7); rel_max is per element against the largest bin (measured <= 3e-6).
     "cqt": {"float32": Tol(rel_l2=1e-5, rel_max=3e-5), "float64": _REL64},
     # |CQT1992v2| against |librosa.cqt(sparsity=0, pad_mode='constant')| on interior frames. Not a
-    # rounding tolerance: librosa resamples the lower octaves (soxr) and convolves with the filters
-    # instead of correlating (a one-sample window shift for odd lengths). The issue asks <= 5e-3
-    # (nnAudio2: 2.4e-2); measured <= 3.0e-3 (84 bins hop 512; bpo 24/36; hops 500, 1148).
+    # rounding tolerance: librosa resamples the lower octaves (soxr) and keeps only the
+    # non-negative frequencies of each filter. The issue asks <= 5e-3 (nnAudio2: 2.4e-2); measured
+    # <= 2.9e-3 on tones plus noise (84 bins hop 512; bpo 24/36; hops 500, 1148).
     "cqt_librosa": {"float32": Tol(rel_l2=5e-3), "float64": Tol(rel_l2=5e-3)},
+    # Complex CQT1992v2 against complex librosa.cqt on white noise, top octave only (the one librosa
+    # computes at the full rate, so resampling plays no part): what is left is librosa keeping only
+    # the non-negative frequencies of each filter. Measured 6.2e-5 (84 bins from C1, hop 512) and
+    # 1.8e-4 (48 bins from 500 Hz, hop 64, short filters near Nyquist). A filter one sample off
+    # (correlating with librosa's odd-length filters as they are) gives 2.9e-2 here.
+    "cqt_librosa_full_rate": {"float32": Tol(rel_l2=3e-4), "float64": Tol(rel_l2=3e-4)},
+    # The same white noise over all octaves, magnitudes: librosa's per-octave soxr resampling is
+    # ~1 % off the definition on broadband input (measured 8.3e-3 at 84 bins hop 512; with
+    # res_type='fft' 5.6e-3); its full-rate top octave agrees to 4.5e-5 (above).
+    "cqt_librosa_noise": {"float32": Tol(rel_l2=1.5e-2), "float64": Tol(rel_l2=1.5e-2)},
     # A cosine at a bin centre with normalization_type='wrap': |X| equals its amplitude up to the
     # leakage of its negative-frequency image (measured <= 7.5e-6 at 100 Hz .. 1.6 kHz, sr 8 kHz).
     "cqt_tone": {"float32": Tol(rel_max=5e-5), "float64": Tol(rel_max=5e-5)},
@@ -117,7 +127,7 @@ TOLERANCES: dict[str, dict[str, Tol]] = {
     # <= 2.95e-3 (84 bins from C1 hop 512; 48 bins from C1 with early downsampling; hop 500;
     # bpo 24 / 36 with hops 256 / 1148), float32 and float64 alike. With gamma > 0 at power-of-two
     # hops librosa halves the rate every octave and its low filters shrink to 16-60 samples: there
-    # it differs from the definition by 0.8-1.4e-2 on this signal, so the gamma > 0 cases use hops
+    # it differs from the definition by 5.2-6.9e-3 on this signal, so the gamma > 0 cases use hops
     # 500 and 1148 (gamma 10 and librosa's ERB gamma: measured <= 2.1e-3).
     "vqt_librosa": {"float32": Tol(rel_l2=5e-3), "float64": Tol(rel_l2=5e-3)},
     # float16 / bfloat16 inputs against the float32 result on the ORIGINAL float32 input (the
