@@ -138,7 +138,7 @@ class CQT2010v2(_MultirateModule):
     ----------
     cqt_kernels_real, cqt_kernels_imag : Buffer or nnx.Param [shape=(sum(n_k),)]
         Real and imaginary parts of every bin's kernel **at its octave's rate**, packed one after
-        the other in bin order (``config.plan().sizes`` gives the lengths ``n_k``; 11 394 values
+        the other in bin order (``config.plan().sizes`` gives the lengths ``n_k``; 11 396 values
         each at the defaults, where nnAudio2 stores one shared octave of ``(12, 1, 1024)``).
         Each bin has its own kernel, so training may change bins of different octaves
         differently. ``nnx.Param`` when trainable.
@@ -264,7 +264,7 @@ class CQT2010(_MultirateModule):
     ----------
     cqt_kernels_real, cqt_kernels_imag : Buffer or nnx.Param [shape=(sum(n_k),)]
         Real and imaginary parts of every bin's kernel **at its octave's rate**, packed one after
-        the other in bin order (``config.plan().sizes`` gives the lengths ``n_k``; 11 394 values
+        the other in bin order (``config.plan().sizes`` gives the lengths ``n_k``; 11 396 values
         each at the defaults, where nnAudio2 stores one shared octave of ``(12, 1, 1024)``).
         Each bin has its own kernel, so training may change bins of different octaves
         differently. ``nnx.Param`` when trainable.
@@ -380,7 +380,7 @@ class VQT(_MultirateModule):
     ----------
     cqt_kernels_real, cqt_kernels_imag : Buffer or nnx.Param [shape=(sum(n_k),)]
         Real and imaginary parts of every bin's kernel **at its octave's rate**, packed one after
-        the other in bin order (``config.plan().sizes`` gives the lengths ``n_k``; 11 394 values
+        the other in bin order (``config.plan().sizes`` gives the lengths ``n_k``; 11 396 values
         each at the defaults, where nnAudio2 stores one shared octave of ``(12, 1, 1024)``).
         Each bin has its own kernel, so training may change bins of different octaves
         differently. ``nnx.Param`` when trainable.
