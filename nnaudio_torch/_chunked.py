@@ -62,7 +62,7 @@ def iter_chunked(
 
     Parameters
     ----------
-    module : STFT, MelSpectrogram, MFCC, Gammatonegram, CQT1992v2 or CQT1992
+    module : STFT, MelSpectrogram, MFCC, Gammatonegram, CQT1992v2, CQT1992, CQT2010v2, CQT2010 or VQT
         Any framewise transform registered in ``nnaudio_shared._chunks.FRAME_GEOMETRY``.
     x : Tensor or np.ndarray [shape=(..., time)]
         The whole signal; anything sliceable along the last axis works, e.g. an ``np.memmap``
@@ -115,7 +115,7 @@ def chunked(module: nn.Module, x: Any, *, chunk_frames: int = 1024, out: Tensor 
 
     Parameters
     ----------
-    module : STFT, MelSpectrogram, MFCC, Gammatonegram, CQT1992v2 or CQT1992
+    module : STFT, MelSpectrogram, MFCC, Gammatonegram, CQT1992v2, CQT1992, CQT2010v2, CQT2010 or VQT
         See :func:`iter_chunked`.
     x : Tensor or np.ndarray [shape=(..., time)]
         See :func:`iter_chunked`.

@@ -19,13 +19,8 @@ from tolerances import assert_close
 
 ROOT = Path(__file__).resolve().parents[1]
 
-#: Signal-input classes of CASES that cannot be chunked, with the reason.
-_MULTIRATE = (
-    "multirate: each octave is computed on a decimated signal with its own anti-aliasing filter and "
-    "padding, so segments must start on multiples of hop_length * 2**levels and overlap by the "
-    "filters' support; that geometry is not declared yet"
-)
-NOT_CHUNKABLE: dict[str, str] = {"CQT2010v2": _MULTIRATE, "CQT2010": _MULTIRATE, "VQT": _MULTIRATE}
+#: Signal-input classes of CASES that cannot be chunked, with the reason (none at present).
+NOT_CHUNKABLE: dict[str, str] = {}
 
 CHUNKABLE = {n: c for n, c in CASES.items() if is_signal(c) and c.cls in FRAME_GEOMETRY}
 #: The configurations chunked in the tests: one frozen and one trainable per class, plus the
@@ -179,3 +174,13 @@ def test_peak_rss_does_not_grow_with_the_length(name):
     assert long["frames"] == 1 + 720 * 22050 // 512
     growth = (long["peak_mib"] - long["baseline_mib"]) - (short["peak_mib"] - short["baseline_mib"])
     assert growth < 40, f"peak RSS grew by {growth:.0f} MiB from 2 to 12 minutes"
+
+
+def test_multirate_at_the_defaults_with_six_decimation_levels():
+    """CQT2010v2 at nnAudio2's defaults decimates down to sr / 64 for its lowest octave: segments
+    that start on hop multiples are decimated on the one-shot grid, and the support covers the
+    kernels plus the six half-band filters' reach (the CASES configurations go to 3 levels)."""
+    m = TORCH.build("CQT2010v2", dtype="float64")
+    assert max(m.config.plan().levels) == 6
+    x = signal((2, 5 * 22050))
+    assert_close(_chunked(TORCH, m, x, CASES["cqt2010v2"], 16), TORCH.run(m, x), "backend", "float64", "defaults")

@@ -123,6 +123,21 @@ def _cqt(m: Any, call: Mapping[str, Any]) -> FrameGeometry:
     return FrameGeometry(int(m.hop_length), int(m.config.width), bool(m.center), -2 if fmt == "Complex" else -1)
 
 
+def _multirate(m: Any, call: Mapping[str, Any]) -> FrameGeometry:
+    """CQT2010 / CQT2010v2 / VQT: centred frames whose support is the kernels plus the decimation chain.
+
+    The signal is decimated on a grid anchored at frame centres (sample 0 and every hop multiple
+    sit on it at every level, since a level ``l`` is used only when ``2 ** l`` divides the hop),
+    so a segment that starts on a hop multiple is decimated on the one-shot grid. Frame ``t``
+    reads the full-rate samples within ``kernel_left`` / ``kernel_right`` of its centre, widened
+    by the decimation filters' reach; a symmetric support of twice the larger side (+ 2) covers it.
+    """
+    plan = m.config.plan()
+    side = max(plan.kernel_left, plan.kernel_right) + plan.filter_reach + 1
+    fmt = call.get("output_format") or m.output_format
+    return FrameGeometry(int(m.hop_length), 2 * side, True, -2 if fmt == "Complex" else -1)
+
+
 #: Frame geometry by class name (the same in both backends): ``f(module, call_kwargs)``. A new
 #: framewise transform joins :func:`nnaudio_torch.chunked` / :func:`nnaudio_jax.chunked` with
 #: one entry here.
@@ -134,6 +149,10 @@ FRAME_GEOMETRY: dict[str, Callable[[Any, Mapping[str, Any]], FrameGeometry]] = {
     # constant-Q at full rate: frames of the longest kernel (config.width), centred like the STFT
     "CQT1992v2": lambda m, call: _cqt(m, call),
     "CQT1992": lambda m, call: _cqt(m, call),
+    # multirate constant-Q: the same centred framing, support widened by the decimation filters
+    "CQT2010v2": lambda m, call: _multirate(m, call),
+    "CQT2010": lambda m, call: _multirate(m, call),
+    "VQT": lambda m, call: _multirate(m, call),
 }
 
 
