@@ -5,7 +5,8 @@
 ORIGINAL float32 signal, so it includes the rounding of the input to the half type (what a user
 of half-precision audio gets). MFCC rows also give the largest absolute error in dB-like units.
 
-Settings: the bench's (22.05 kHz, n_fft 2048, hop 512, 128 mels, 20 MFCCs, reflect padding), a
+Settings: the bench's (22.05 kHz, n_fft 2048, hop 512, 128 mels, 20 MFCCs, 64 gammatone bands,
+84 constant-Q bins from 32.7 Hz, CFP at nnAudio2's defaults, reflect padding), a
 batch of 4 x 5 s clips at speech/music-like levels (``bench.presets.make_signal``).
 """
 
@@ -29,6 +30,11 @@ TRANSFORMS: list[tuple[str, str, dict[str, Any], dict[str, Any]]] = [
     ("Mel 128", "MelSpectrogram", dict(sr=22050, n_fft=2048, hop_length=512, n_mels=128), {}),
     ("MFCC 20", "MFCC", dict(sr=22050, n_fft=2048, hop_length=512, n_mels=128, n_mfcc=20), {}),
     ("iSTFT", "iSTFT", dict(n_fft=2048, hop_length=512), {}),
+    ("Gammatonegram 64", "Gammatonegram", dict(sr=22050, n_fft=2048, hop_length=512, n_bins=64), {}),
+    ("CQT1992v2 84 bins", "CQT1992v2", dict(sr=22050, hop_length=512), {}),
+    ("CQT2010v2 84 bins", "CQT2010v2", dict(sr=22050, hop_length=512), {}),
+    ("VQT gamma 20", "VQT", dict(sr=22050, hop_length=512, gamma=20.0), {}),
+    ("CFP", "CFP", dict(fs=22050), {}),
 ]
 
 COLUMNS = ["torch float16", "torch bfloat16", "torch autocast bf16", "torch autocast f16", "JAX float16", "JAX bfloat16"]

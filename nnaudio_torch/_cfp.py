@@ -10,7 +10,7 @@ from nnaudio_shared import CFPConfig
 from torch import Tensor, nn
 
 from . import functional as F
-from ._checks import as_audio, resolve_dtype
+from ._checks import as_audio, autocast_off, resolve_dtype
 
 __all__ = ["CFP", "Combined_Frequency_Periodicity"]
 
@@ -148,6 +148,7 @@ class Combined_Frequency_Periodicity(_CFPBase):  # noqa: N801 - nnAudio2's name
     ) -> None:
         super().__init__(fr, fs, hop_length, window_size, fc, tc, g, NumPerOct, dtype)
 
+    @autocast_off
     def forward(self, x: Any) -> tuple[Tensor, Tensor, Tensor, Tensor]:
         """Compute the CFP representation.
 
@@ -230,6 +231,7 @@ class CFP(_CFPBase):
     ) -> None:
         super().__init__(fr, fs, hop_length, window_size, fc, tc, g, NumPerOct, dtype)
 
+    @autocast_off
     def forward(self, x: Any) -> Tensor:
         """Compute the CFP feature ``Z``.
 
