@@ -302,3 +302,21 @@ def test_opt_in_finite_check_under_jit(case):
 def test_check_finite_outside_checkify_is_a_clear_error_under_jit():
     with pytest.raises(ValueError, match="checkify"):
         jax.jit(nnaudio_jax.check_finite)(jnp.zeros(10))
+
+
+@pytest.mark.parametrize("value", [np.nan, np.inf], ids=["nan", "inf"])
+@pytest.mark.parametrize("n", [16_000, 2 * 22050 + 7])
+def test_one_bad_value_in_a_long_signal_is_caught(backend, value, n):
+    """XLA's CPU max-reduction skips NaN in arrays of more than a few thousand elements (max(|x|)
+    of 4096 zeros and one NaN is 0.0), so the JAX check reduces ``isfinite`` explicitly; the
+    opt-in ``check_finite`` too."""
+    x = np.zeros((2, n), np.float32)
+    x[1, n // 3] = value
+    m = backend.build("STFT", n_fft=256, hop_length=64)
+    with pytest.raises(ParameterError, match=r"^x .*NaN or Inf"):
+        backend.call_eager(m, backend.asarray(x))
+    if backend is JAX:
+        f = checkify.checkify(jax.jit(lambda v: nnaudio_jax.check_finite(v)))
+        err, _ = f(jnp.asarray(x))
+        with pytest.raises(checkify.JaxRuntimeError, match="NaN or Inf"):
+            err.throw()
