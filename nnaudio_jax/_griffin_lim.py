@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import warnings
 from typing import Any, cast
 
@@ -11,7 +10,7 @@ import jax.numpy as jnp
 import numpy as np
 from flax import nnx
 from jax import Array
-from nnaudio_shared import GriffinLimConfig, GriffinLimInit, ParameterError, WindowSpec
+from nnaudio_shared import GriffinLimConfig, GriffinLimInit, ParameterError, WindowSpec, random_phase
 
 from . import functional as F
 from ._checks import as_audio, resolve_dtype
@@ -70,8 +69,12 @@ class Griffin_Lim(nnx.Module):  # noqa: N801 - nnAudio2's name
         ``None`` (zero phase), librosa's values. ``__call__(S, init_phase=...)`` overrides it.
     random_state : int >= 0
         Seed of the random initial phase. The phase is drawn once for the ``(freq, frames)``
-        grid from ``jax.random.key(random_state)`` and shared by all examples of a batch, so
-        results are deterministic and independent of the batch size.
+        grid exactly as librosa draws it for one spectrogram,
+        ``2 pi * np.random.RandomState(random_state).random((freq, frames))``
+        (:func:`nnaudio_shared.random_phase`), and shared by all examples of a batch: results
+        are deterministic, the same in both backends and on every device, independent of the
+        batch size, and equal to ``librosa.griffinlim(S, init='random', random_state=seed)``
+        for a single spectrogram.
     dtype : jnp.dtype
         Dtype of the stored window, ``jnp.float32`` (default) or ``jnp.float64`` (needs
         ``jax_enable_x64``).
@@ -92,9 +95,10 @@ class Griffin_Lim(nnx.Module):  # noqa: N801 - nnAudio2's name
     Input ``S``: magnitude ``(..., n_fft // 2 + 1, frames)`` with any leading dimensions;
     output ``(..., time)``. float32/float64 keep their dtype; half types are computed in float32.
     nnAudio2's ``Griffin_Lim`` fails on every PyTorch >= 2.0 (it passes a real tensor to
-    ``torch.istft``) and draws an unseeded random phase; this one is deterministic. The random
-    streams of torch and JAX differ: for identical results across backends (or with
-    ``librosa.griffinlim(init='random', random_state=seed)``) pass the same ``init_phase``.
+    ``torch.istft``) and draws an unseeded random phase; this one is deterministic, and its
+    random initial phase is librosa's (see ``random_state``).
+    The PyTorch module does not export to ONNX (its iterations are complex STFT/iSTFT pairs and
+    ONNX has no complex tensors); this module works under ``jax.jit`` and ``jax.export``.
 
     Examples
     --------
@@ -149,8 +153,7 @@ class Griffin_Lim(nnx.Module):  # noqa: N801 - nnAudio2's name
         elif self.init is None:
             return jnp.ones((), dtype=complex_dtype)
         else:
-            u = jax.random.uniform(jax.random.key(self.random_state), tuple(S.shape[-2:]), dtype=S.dtype)
-            phase = jnp.asarray(2.0 * math.pi, S.dtype) * u
+            phase = jnp.asarray(random_phase(self.random_state, int(S.shape[-2]), int(S.shape[-1])), dtype=S.dtype)
         return jax.lax.complex(jnp.cos(phase), jnp.sin(phase)).astype(complex_dtype)
 
     def __call__(self, S: Any, length: int | None = None, init_phase: Any = None) -> Array:
@@ -165,8 +168,8 @@ class Griffin_Lim(nnx.Module):  # noqa: N801 - nnAudio2's name
             STFT's natural length (``hop_length * (frames - 1)`` when ``center``).
         init_phase : Array, np.ndarray or None [shape=broadcastable to S]
             Initial phase in radians; overrides ``init``. librosa's ``init='random'`` with
-            ``random_state=seed`` corresponds to
-            ``2 * pi * np.random.RandomState(seed).random(S.shape)``.
+            ``random_state=seed`` draws ``2 * pi * np.random.RandomState(seed).random(S.shape)``
+            (for one spectrogram, what ``init='random'`` does here).
 
         Returns
         -------

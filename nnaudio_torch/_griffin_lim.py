@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import math
 import warnings
 from typing import Any, cast
 
 import numpy as np
 import torch
-from nnaudio_shared import GriffinLimConfig, GriffinLimInit, ParameterError, WindowSpec
+from nnaudio_shared import GriffinLimConfig, GriffinLimInit, ParameterError, WindowSpec, random_phase
 from torch import Tensor, nn
 
 from . import functional as F
@@ -28,6 +27,12 @@ def _as_magnitude(S: Any) -> tuple[Tensor, torch.dtype]:
     if mag.ndim < 2:
         raise ParameterError(f"S has shape {tuple(mag.shape)}: a magnitude spectrogram must be (..., freq, frames)")
     return mag, out_dtype
+
+
+@torch.compiler.assume_constant_result
+def _random_phase(seed: int, n_freq: int, n_frames: int) -> Tensor:
+    """:func:`nnaudio_shared.random_phase` as a float64 CPU tensor (a constant when traced)."""
+    return torch.tensor(random_phase(seed, n_freq, n_frames), dtype=torch.float64)
 
 
 class Griffin_Lim(nn.Module):  # noqa: N801 - nnAudio2's name
@@ -67,8 +72,12 @@ class Griffin_Lim(nn.Module):  # noqa: N801 - nnAudio2's name
         ``None`` (zero phase), librosa's values. ``forward(S, init_phase=...)`` overrides it.
     random_state : int >= 0
         Seed of the random initial phase. The phase is drawn once for the ``(freq, frames)``
-        grid with a CPU ``torch.Generator`` and shared by all examples of a batch, so results
-        are deterministic, identical on every device and independent of the batch size.
+        grid exactly as librosa draws it for one spectrogram,
+        ``2 pi * np.random.RandomState(random_state).random((freq, frames))``
+        (:func:`nnaudio_shared.random_phase`), and shared by all examples of a batch: results
+        are deterministic, the same in both backends and on every device, independent of the
+        batch size, and equal to ``librosa.griffinlim(S, init='random', random_state=seed)``
+        for a single spectrogram.
     dtype : torch.dtype
         Dtype of the stored window, ``torch.float32`` (default) or ``torch.float64``.
 
@@ -88,9 +97,11 @@ class Griffin_Lim(nn.Module):  # noqa: N801 - nnAudio2's name
     Input ``S``: magnitude ``(..., n_fft // 2 + 1, frames)`` with any leading dimensions;
     output ``(..., time)``. float32/float64 keep their dtype; half types are computed in float32.
     nnAudio2's ``Griffin_Lim`` fails on every PyTorch >= 2.0 (it passes a real tensor to
-    ``torch.istft``) and draws an unseeded random phase; this one is deterministic. The random
-    streams of torch and JAX differ: for identical results across backends (or with
-    ``librosa.griffinlim(init='random', random_state=seed)``) pass the same ``init_phase``.
+    ``torch.istft``) and draws an unseeded random phase; this one is deterministic, and its
+    random initial phase is librosa's (see ``random_state``).
+    The PyTorch module does not export to ONNX (its iterations are complex STFT/iSTFT pairs and
+    ONNX has no complex tensors); ``torch.compile`` and ``torch.export`` work (the random initial
+    phase is a constant of the spectrogram shape, drawn with NumPy at trace time).
 
     Examples
     --------
@@ -152,9 +163,8 @@ class Griffin_Lim(nn.Module):  # noqa: N801 - nnAudio2's name
         elif self.init is None:
             return torch.ones((), dtype=complex_dtype, device=S.device)
         else:
-            gen = torch.Generator().manual_seed(self.random_state)
-            u = torch.rand(tuple(S.shape[-2:]), generator=gen, dtype=torch.float64)
-            phase = (2.0 * math.pi * u).to(device=S.device, dtype=S.dtype)
+            phase = _random_phase(self.random_state, int(S.shape[-2]), int(S.shape[-1]))
+            phase = phase.to(device=S.device, dtype=S.dtype)
         return torch.polar(torch.ones_like(phase), phase).to(complex_dtype)
 
     def forward(self, S: Any, length: int | None = None, init_phase: Any = None) -> Tensor:
@@ -169,8 +179,8 @@ class Griffin_Lim(nn.Module):  # noqa: N801 - nnAudio2's name
             STFT's natural length (``hop_length * (frames - 1)`` when ``center``).
         init_phase : Tensor, np.ndarray or None [shape=broadcastable to S]
             Initial phase in radians; overrides ``init``. librosa's ``init='random'`` with
-            ``random_state=seed`` corresponds to
-            ``2 * pi * np.random.RandomState(seed).random(S.shape)``.
+            ``random_state=seed`` draws ``2 * pi * np.random.RandomState(seed).random(S.shape)``
+            (for one spectrogram, what ``init='random'`` does here).
 
         Returns
         -------

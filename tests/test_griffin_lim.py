@@ -75,11 +75,16 @@ def test_matches_librosa_griffinlim_from_the_same_initial_phase(backend, dtype, 
         S.astype(np.float64), n_iter=n_iter, momentum=kw.get("momentum", 0.99), pad_mode=pad_mode,
         init=None if seed is None else "random", random_state=seed, **stft_kw, **call,
     )
-    m = backend.build("Griffin_Lim", **kw, n_iter=n_iter, init=None, dtype=dtype)
-    phase = None if seed is None else _librosa_phase(seed, S.shape).astype(dtype)
-    out = run(backend, m, S, init_phase=phase, **call)
+    # init='random' draws librosa's phase for one spectrogram: no init_phase needed for parity
+    init = {"init": None} if seed is None else {"init": "random", "random_state": seed}
+    m = backend.build("Griffin_Lim", **kw, n_iter=n_iter, **init, dtype=dtype)
+    out = run(backend, m, S, **call)
     assert out.dtype == np.dtype(dtype)
     assert_close(out, expected, "griffinlim", dtype, "vs librosa.griffinlim")
+    if seed is not None:  # the same as passing librosa's phase explicitly (up to XLA folding a constant)
+        m0 = backend.build("Griffin_Lim", **kw, n_iter=n_iter, init=None, dtype=dtype)
+        explicit = run(backend, m0, S, init_phase=_librosa_phase(seed, S.shape).astype(dtype), **call)
+        assert_close(out, explicit, "griffinlim", dtype, "init='random' vs librosa's phase passed as init_phase")
 
 
 def _spectral_convergence(y: np.ndarray, S: np.ndarray) -> float:

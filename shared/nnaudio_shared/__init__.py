@@ -42,7 +42,7 @@ from ._dct import DCTNorm, dct_matrix, power_to_db
 from ._errors import ParameterError
 from ._fourier import FourierKernels, FreqScale, fourier_bins, fourier_kernels, istft_kernels
 from ._gammatone import GammatonegramConfig, erb_frequencies, gammatone_filterbank
-from ._griffin_lim import GriffinLimConfig, GriffinLimInit
+from ._griffin_lim import GriffinLimConfig, GriffinLimInit, random_phase
 from ._icqt import ICQTConfig, ICQTNormalization, frame_operator_diagonal
 from ._mel import fft_frequencies, hz_to_mel, mel_filterbank, mel_frequencies, mel_to_hz
 from ._multirate import (
@@ -107,7 +107,8 @@ __all__ = [
 ]
 __all__ += ["CFPConfig", "cfp_central_frequencies", "cfp_logfreq_matrices"]
 __all__ += ["ICQTConfig", "ICQTNormalization", "frame_operator_diagonal"]
-__all__ += ["GammatonegramConfig", "erb_frequencies", "gammatone_filterbank", "GriffinLimConfig", "GriffinLimInit"]
+__all__ += ["GammatonegramConfig", "erb_frequencies", "gammatone_filterbank"]
+__all__ += ["GriffinLimConfig", "GriffinLimInit", "random_phase"]
 __all__ += [
     "CQT2010Config",
     "CQT2010v2Config",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any, Literal, cast
 
@@ -11,11 +12,38 @@ from ._config import STFTConfig, _Config, n_frames
 from ._errors import ParameterError
 from ._validate import check_choice, check_float, check_int, check_optional_int
 
-__all__ = ["GriffinLimConfig", "GriffinLimInit"]
+__all__ = ["GriffinLimConfig", "GriffinLimInit", "random_phase"]
 
 #: Initial phase of Griffin-Lim: ``'random'`` (uniform in ``[0, 2 pi)``, seeded) or ``None``
 #: (zero phase), librosa's ``init`` values.
 GriffinLimInit = Literal["random"] | None
+
+
+@functools.lru_cache(maxsize=8)
+def random_phase(seed: int, n_freq: int, n_frames: int) -> np.ndarray:
+    """Return the initial phase of ``init='random'``: librosa's draw for one spectrogram.
+
+    ``2 pi * np.random.RandomState(seed).random((n_freq, n_frames))``, exactly what
+    ``librosa.griffinlim(S, init='random', random_state=seed)`` draws for ``S`` of that shape, so
+    both backends and librosa start from the same phase. A NumPy constant of the configuration
+    and the spectrogram shape (cached, read-only): under ``jax.jit``, ``torch.compile`` and
+    ``torch.export`` it is evaluated once at trace time, with no random state in the program.
+
+    Parameters
+    ----------
+    seed : int >= 0
+    n_freq, n_frames : int >= 1
+
+    Returns
+    -------
+    np.ndarray [shape=(n_freq, n_frames)], float64, read-only
+    """
+    seed = check_int("random_state", seed, minimum=0)
+    n_freq = check_int("n_freq", n_freq, minimum=1)
+    n_frames = check_int("n_frames", n_frames, minimum=1)
+    out = 2.0 * np.pi * np.random.RandomState(seed).random(size=(n_freq, n_frames))
+    out.flags.writeable = False
+    return out
 
 
 @dataclass(frozen=True, eq=False)
