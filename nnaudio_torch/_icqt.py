@@ -347,6 +347,11 @@ class iCQT(nn.Module):  # noqa: N801 - nnAudio2's name
     computed at that length (exact model). Otherwise the shortest signal with ``X``'s frame
     count is reconstructed and zero-padded or trimmed to ``length`` (nnAudio2's promise).
 
+    The PyTorch module cannot be compiled or exported (``torch.compile(fullgraph=True)``,
+    ``torch.export``, ONNX): it builds the solver geometry with NumPy/SciPy at call time, takes
+    the CQT's adjoint with ``torch.func.vjp`` and iterates on complex tensors; the JAX module
+    works under ``jax.jit`` and ``jax.export``.
+
     Examples
     --------
     >>> import torch, nnaudio_torch

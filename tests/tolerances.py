@@ -64,6 +64,10 @@ TOLERANCES: dict[str, dict[str, Tol]] = {
     # JAX: three FFTs of N = fs / fr points and fractional powers (measured float32 <= 3.4e-6 /
     # 3.4e-5; float64 <= 9.8e-13 / 2.3e-12, up to 1.2e-10 rel_max with a log layer).
     "cfp": {"float32": Tol(rel_l2=1e-5, rel_max=1e-4), "float64": Tol(rel_l2=1e-10, rel_max=1e-9)},
+    # CFP exported to ONNX and run in onnxruntime against torch eager. onnxruntime's DFT is the
+    # limit, not the graph: even in float64 the outputs that pass through its DFT are 2.3-8.4e-8
+    # away (the one that does not, tfrL0, is 3.8e-15); in float32 2.0-2.7e-4 (rel_max <= 5.9e-4).
+    "cfp_onnx": {"float32": Tol(rel_l2=1e-3, rel_max=2e-3), "float64": Tol(rel_l2=5e-7, rel_max=5e-7)},
     # CFP with a logarithmic layer (g = 0: log(x + 1e-8)) in float32 against float64 (ours or
     # nnAudio2's float32 output): the log amplifies the rounding of near-zero liftered values
     # (measured <= 1.5e-3 / 3.2e-3 for ours and for nnAudio2 alike).
