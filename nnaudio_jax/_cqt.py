@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from typing import Any
 
 import jax
@@ -72,6 +74,19 @@ def _designed(config: CQT1992v2Config, kr: Any, ki: Any) -> bool:
         _DESIGN_CHECKS.pop(next(iter(_DESIGN_CHECKS)))
     _DESIGN_CHECKS[key] = (kr, ki, ok)
     return ok
+
+
+@functools.lru_cache(maxsize=16)
+def _design_weights(config: CQT1992v2Config) -> tuple[np.ndarray, ...]:
+    """:func:`FC.factored_weights` of the designed kernels in float32, computed once per configuration.
+
+    The frozen float32 path evaluates the design (checked eagerly by :func:`_designed`, assumed
+    under ``jax.jit``), so its projected weights are constants, not work done on every call.
+    """
+    k, plan = config.kernels(), config.factored()
+    with jax.ensure_compile_time_eval():
+        w = FC.factored_weights(jnp.asarray(k.packed_real, jnp.float32), jnp.asarray(k.packed_imag, jnp.float32), plan)
+    return tuple(np.asarray(v) for v in w)
 
 
 def _resolve_format(output_format: Any, default: str) -> str:
@@ -218,7 +233,7 @@ class CQT1992v2(nnx.Module):
         if not self.trainable and x.dtype == jnp.float32 and _designed(self.config, kr, ki):
             spec = FC.cqt_factored(
                 x, kr, ki, plan=self.config.factored(), width=self.config.width, center=self.center,
-                pad_mode=self.pad_mode, scale=scale,
+                pad_mode=self.pad_mode, scale=scale, weights=_design_weights(self.config),
             )
         else:
             spec = FC.cqt(

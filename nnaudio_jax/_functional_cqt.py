@@ -10,6 +10,7 @@ keyword option as a static value under ``jax.jit``.
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 
 import jax
 import jax.numpy as jnp
@@ -111,6 +112,7 @@ def cqt_factored(
     center: bool = True,
     pad_mode: str = "reflect",
     scale: Array | None = None,
+    weights: Sequence[Array] | None = None,
 ) -> Array:
     """Full-rate constant-Q transform with the long kernels evaluated through a low-rank basis.
 
@@ -124,6 +126,9 @@ def cqt_factored(
         As in :func:`cqt`.
     plan : nnaudio_shared.FactoredPlan
         ``CQT1992v2Config.factored()``.
+    weights : sequence of Array or None
+        :func:`factored_weights` of the kernels, when already computed (frozen modules pass those
+        of the design, so a jitted call does not redo the projection); ``None``: computed here.
 
     Returns
     -------
@@ -136,11 +141,12 @@ def cqt_factored(
     xp = cqt_pad(x2, geo.left, geo.right, pad_mode if center else "constant")
     hop, t, n_bins = plan.hop, geo.n_frames, plan.n_bins
     blocks = xp.reshape(b, geo.n_blocks, hop)
-    weights = factored_weights(kernels_real.astype(x.dtype), kernels_imag.astype(x.dtype), plan)
+    if weights is None:
+        weights = factored_weights(kernels_real.astype(x.dtype), kernels_imag.astype(x.dtype), plan)
+    weights = [jnp.asarray(w, dtype=x.dtype) for w in weights]
     outs = []
     if plan.groups:
-        basis = np.concatenate([g.basis for g in plan.groups], axis=1)
-        z = jnp.matmul(blocks, jnp.asarray(basis, dtype=x.dtype), precision=_HIGHEST)  # (b, n_blocks, rank)
+        z = jnp.matmul(blocks, jnp.asarray(plan.basis, dtype=x.dtype), precision=_HIGHEST)  # (b, n_blocks, rank)
         r0 = 0
         for g, v in zip(plan.groups, weights, strict=False):
             m = geo.t0 + g.first_block

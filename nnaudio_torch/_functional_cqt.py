@@ -148,7 +148,7 @@ def factored_buffers(plan: FactoredPlan) -> tuple[Tensor | None, Tensor | None, 
     """
     basis = fcols = dcols = None
     if plan.groups:
-        basis = torch.from_numpy(np.concatenate([g.basis for g in plan.groups], axis=1))
+        basis = torch.tensor(plan.basis)
         fcols = torch.from_numpy(np.stack(
             [np.concatenate([getattr(g, a) for g in plan.groups]) for a in ("kernel_start", "shift", "size")]
         ).astype(np.int64))

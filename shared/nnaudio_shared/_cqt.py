@@ -734,6 +734,13 @@ class FactoredPlan:
         """Total number of basis columns (columns of the shared GEMM)."""
         return sum(g.rank for g in self.groups)
 
+    @functools.cached_property
+    def basis(self) -> np.ndarray:
+        """The groups' bases side by side, shape ``(hop, rank)`` (the shared GEMM's matrix; read-only)."""
+        if not self.groups:
+            return _readonly(np.zeros((self.hop, 0)))
+        return _readonly(np.concatenate([g.basis for g in self.groups], axis=1))
+
 
 def factored_plan(
     kernels: CQTKernels, hop: int, *, group_size: int, phase: int = 0, tolerance: float = 1e-7, gain: float = 0.8
