@@ -14,7 +14,6 @@ from collections.abc import Sequence
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 from jax import Array
 from nnaudio_shared import FactoredPlan, PolyphaseLayout, polyphase_geometry
 

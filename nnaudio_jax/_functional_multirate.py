@@ -12,7 +12,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from jax import Array
-from nnaudio_shared import MultiratePlan, OctavePlan, reflect_indices
+from nnaudio_shared import MultiratePlan, OctavePlan
+
+from ._functional_cqt import cqt_pad
 
 __all__ = ["halfband_decimate", "multirate_cqt", "multirate_pad"]
 
@@ -77,13 +79,7 @@ def multirate_pad(x: Array, plan: MultiratePlan, *, pad_mode: str) -> Array:
     -------
     Array [shape=(batch, k * hop_length)]
     """
-    n = x.shape[-1]
-    left, right = plan.padding(n)
-    if pad_mode == "constant":
-        return jnp.pad(x, ((0, 0), (left, right)))
-    if left < n and right < n:
-        return jnp.pad(x, ((0, 0), (left, right)), mode="reflect")
-    return x[:, reflect_indices(n, left, right)]  # wider than the signal: repeated reflection
+    return cqt_pad(x, *plan.padding(x.shape[-1]), pad_mode)  # repeated reflection for pads wider than x
 
 
 def _octave_weights(kernels_real: Array, kernels_imag: Array, octave: OctavePlan) -> Array:

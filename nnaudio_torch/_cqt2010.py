@@ -25,8 +25,6 @@ __all__ = ["CQT2010", "CQT2010v2", "VQT"]
 _Config = CQT2010Config | CQT2010v2Config | VQTConfig
 
 
-
-
 class _MultirateModule(nn.Module):
     cqt_kernels_real: Tensor
     cqt_kernels_imag: Tensor
@@ -48,9 +46,14 @@ class _MultirateModule(nn.Module):
             self.register_buffer("cqt_kernels_real", real)
             self.register_buffer("cqt_kernels_imag", imag)
         self.register_buffer("lengths", torch.tensor(plan.full.lengths, dtype=dt))
-        # static layout, kept as plain attributes (not state): constants under torch.compile
+        # static layout, kept as plain attributes (not state): constants under torch.compile; the
+        # gather indices follow .to() / .cuda() through _apply, so no call copies them to the device
         self._plan = plan
         self._indices = FM.octave_indices(plan)
+
+    def _apply(self, fn: Any, recurse: bool = True) -> Any:
+        self._indices = tuple(fn(i) for i in self._indices)  # like a buffer (integer: only moved)
+        return super()._apply(fn, recurse)
 
     def complex_spectrum(
         self, x: Any, normalization_type: CQTNormalization | None = None
@@ -60,10 +63,9 @@ class _MultirateModule(nn.Module):
         scale = _scale(nt, self.lengths)
         x, out_dtype = as_audio(x, device=self.lengths.device)
         self.config.check_length(x.shape[-1])
-        device = self.cqt_kernels_real.device
         spec = FM.multirate_cqt(
             x, self.cqt_kernels_real.to(x.dtype), self.cqt_kernels_imag.to(x.dtype), self._plan,
-            pad_mode=self.pad_mode, indices=[i.to(device) for i in self._indices],
+            pad_mode=self.pad_mode, indices=self._indices,
         )
         if scale is not None:
             spec = spec * scale.to(x.dtype)[:, None]

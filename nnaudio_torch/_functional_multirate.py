@@ -12,8 +12,10 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 import torch.nn.functional as F
-from nnaudio_shared import MultiratePlan, reflect_indices
+from nnaudio_shared import MultiratePlan
 from torch import Tensor
+
+from ._functional_cqt import cqt_pad
 
 __all__ = ["halfband_decimate", "multirate_cqt", "multirate_pad", "octave_indices"]
 
@@ -62,14 +64,7 @@ def multirate_pad(x: Tensor, plan: MultiratePlan, *, pad_mode: str) -> Tensor:
     -------
     Tensor [shape=(batch, k * hop_length)]
     """
-    n = x.shape[-1]
-    left, right = plan.padding(n)
-    if pad_mode == "constant":
-        return F.pad(x, (left, right))
-    if left < n and right < n:
-        return F.pad(x, (left, right), mode="reflect")
-    index = torch.from_numpy(reflect_indices(n, left, right)).to(x.device)  # repeated reflection
-    return x.index_select(-1, index)
+    return cqt_pad(x, *plan.padding(x.shape[-1]), pad_mode)  # repeated reflection for pads wider than x
 
 
 def octave_indices(plan: MultiratePlan) -> tuple[Tensor, ...]:
