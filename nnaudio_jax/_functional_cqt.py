@@ -111,7 +111,7 @@ def cqt_factored(
     center: bool = True,
     pad_mode: str = "reflect",
     scale: Array | None = None,
-    weights: Sequence[Array] | None = None,
+    weights: Sequence[Array | np.ndarray] | None = None,
 ) -> Array:
     """Full-rate constant-Q transform with the long kernels evaluated through a low-rank basis.
 
