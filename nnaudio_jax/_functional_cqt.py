@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jax import Array
 from nnaudio_shared import FactoredPlan, PolyphaseLayout, polyphase_geometry
 
