@@ -143,12 +143,12 @@ def cqt_factored(
     blocks = xp.reshape(b, geo.n_blocks, hop)
     if weights is None:
         weights = factored_weights(kernels_real.astype(x.dtype), kernels_imag.astype(x.dtype), plan)
-    weights = [jnp.asarray(w, dtype=x.dtype) for w in weights]
+    ws = [jnp.asarray(w, dtype=x.dtype) for w in weights]
     outs = []
     if plan.groups:
         z = jnp.matmul(blocks, jnp.asarray(plan.basis, dtype=x.dtype), precision=_HIGHEST)  # (b, n_blocks, rank)
         r0 = 0
-        for g, v in zip(plan.groups, weights, strict=False):
+        for g, v in zip(plan.groups, ws, strict=False):
             m = geo.t0 + g.first_block
             zg = z[:, m : m + t + g.n_blocks - 1, r0 : r0 + g.rank]
             outs.append(jax.lax.conv_general_dilated(
@@ -157,7 +157,7 @@ def cqt_factored(
             ))  # (b, 2 n_g, t)
             r0 += g.rank
     if plan.direct is not None:
-        gd = jnp.matmul(blocks, weights[-1], precision=_HIGHEST)
+        gd = jnp.matmul(blocks, ws[-1], precision=_HIGHEST)
         outs.append(jnp.swapaxes(_taps(gd, plan.direct, geo.t0, t), 1, 2))
     y = jnp.concatenate(outs, axis=1).reshape(b, n_bins, 2, t)
     if scale is not None:
