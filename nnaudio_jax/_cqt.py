@@ -18,6 +18,7 @@ from nnaudio_shared import (
     WindowSpec,
     fourier_kernels,
 )
+from nnaudio_shared._cqt import NORMALIZATION_TYPES
 from nnaudio_shared._validate import check_bool, check_choice
 
 from . import _functional_cqt as FC
@@ -27,11 +28,10 @@ from ._variables import Buffer
 
 __all__ = ["CQT", "CQT1992", "CQT1992v2"]
 
-_NORMALIZATION_TYPES = ("librosa", "convolutional", "wrap")
 
 
 def _scale(normalization_type: Any, lengths: Array) -> Array | None:
-    check_choice("normalization_type", normalization_type, _NORMALIZATION_TYPES)
+    check_choice("normalization_type", normalization_type, NORMALIZATION_TYPES)
     if normalization_type == "librosa":
         return jnp.sqrt(lengths)
     if normalization_type == "wrap":

@@ -16,6 +16,7 @@ from nnaudio_shared._validate import check_bool, check_optional_int
 
 from . import _functional_cqt as FC
 from ._checks import as_spectrum, resolve_dtype
+from ._cqt import _scale
 from ._variables import Buffer
 
 __all__ = ["cgls", "cqt_operator", "iCQT", "icqt"]
@@ -251,14 +252,6 @@ def icqt(
 _icqt_jit = jax.jit(
     icqt, static_argnames=("layout", "width", "n_samples", "n_iter", "center", "pad_mode", "end_width", "end_strength")
 )
-
-
-def _scale(normalization_type: str, lengths: Array) -> Array | None:
-    if normalization_type == "librosa":
-        return jnp.sqrt(lengths)
-    if normalization_type == "wrap":
-        return jnp.full_like(lengths, 2.0)
-    return None
 
 
 def _check_bins(X: Any, n_bins: int) -> None:

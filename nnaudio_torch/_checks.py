@@ -50,7 +50,7 @@ def max_abs_limit(dtype: torch.dtype) -> float:
 
 def _check_values(x: Tensor, name: str) -> None:
     # One pass (aminmax) gives NaN/Inf and the magnitude; only the two scalars are synced.
-    lo, hi = (float(v) for v in torch.aminmax(x.detach()))
+    lo, hi = torch.stack(torch.aminmax(x.detach())).tolist()
     if not (math.isfinite(lo) and math.isfinite(hi)):
         raise ParameterError(f"{name} contains NaN or Inf values")
     peak, limit = max(-lo, hi), max_abs_limit(x.dtype)

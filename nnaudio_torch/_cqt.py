@@ -14,6 +14,7 @@ from nnaudio_shared import (
     WindowSpec,
     fourier_kernels,
 )
+from nnaudio_shared._cqt import NORMALIZATION_TYPES
 from nnaudio_shared._validate import check_bool, check_choice
 from torch import Tensor, nn
 
@@ -23,11 +24,10 @@ from ._checks import as_audio, autocast_off, resolve_dtype
 
 __all__ = ["CQT", "CQT1992", "CQT1992v2"]
 
-_NORMALIZATION_TYPES = ("librosa", "convolutional", "wrap")
 
 
 def _scale(normalization_type: Any, lengths: Tensor) -> Tensor | None:
-    check_choice("normalization_type", normalization_type, _NORMALIZATION_TYPES)
+    check_choice("normalization_type", normalization_type, NORMALIZATION_TYPES)
     if normalization_type == "librosa":
         return torch.sqrt(lengths)
     if normalization_type == "wrap":

@@ -15,6 +15,7 @@ from torch import Tensor, nn
 
 from . import _functional_cqt as FC
 from ._checks import as_spectrum, autocast_off, resolve_dtype
+from ._cqt import _scale
 
 __all__ = ["cgls", "cqt_operator", "iCQT", "icqt"]
 
@@ -224,14 +225,6 @@ def icqt(
         m = 1 + end_strength * torch.clamp(1 - d / end_width, min=0) ** 2
     x = cgls(operator, b, n_samples=n_samples, n_iter=n_iter, weights=w, preconditioner=m)
     return x.reshape(*batch, n_samples)
-
-
-def _scale(normalization_type: str, lengths: Tensor) -> Tensor | None:
-    if normalization_type == "librosa":
-        return torch.sqrt(lengths)
-    if normalization_type == "wrap":
-        return torch.full_like(lengths, 2.0)
-    return None
 
 
 def _check_bins(X: Any, n_bins: int) -> None:

@@ -402,11 +402,8 @@ def _magnitude_input(config: Mapping[str, Any], y: np.ndarray) -> tuple[np.ndarr
     from ._griffin_lim import GriffinLimConfig
 
     magnitude = np.abs(_numpy_stft(y, GriffinLimConfig(**_decode_generic(config))))
-    call: dict[str, Any] = {"length": np.shape(y)[-1]}
-    if config.get("init") == "random":  # the backends' own generators differ: pass one phase to both
-        rng = np.random.RandomState(int(config.get("random_state", 0)))
-        call["init_phase"] = 2.0 * np.pi * rng.random_sample(magnitude.shape[-2:])
-    return magnitude, call
+    # init='random' draws the same (librosa's) phase in both backends: no init_phase needed
+    return magnitude, {"length": np.shape(y)[-1]}
 
 
 def _cqt_input(config: Mapping[str, Any], y: np.ndarray) -> tuple[np.ndarray, dict[str, Any]]:

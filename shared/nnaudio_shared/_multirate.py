@@ -131,11 +131,6 @@ class HalfbandFilter:
         return (self.taps.shape[0] - 1) // 2
 
     @property
-    def centre(self) -> float:
-        """The centre tap (1/2 up to the DC normalisation)."""
-        return float(self.taps[self.half_length])
-
-    @property
     def odd_taps(self) -> np.ndarray:
         """Taps acting on the odd samples, shape ``(2 J,)`` with ``J = (half_length + 1) // 2``.
 
@@ -144,11 +139,6 @@ class HalfbandFilter:
         """
         # half_length K is odd, so taps[0::2] are the odd offsets -K, -K + 2, ..., K (i = -J .. J-1)
         return _readonly(self.taps[0::2].copy())
-
-    @property
-    def transition(self) -> tuple[float, float]:
-        """Passband and stop-band edges as fractions of the lowered Nyquist frequency."""
-        return self.passband, 2.0 - self.passband
 
 
 def _windowed_halfband(k: int, beta: float) -> np.ndarray:
@@ -315,15 +305,6 @@ class MultiratePlan:
     def packed_imag(self) -> np.ndarray:
         """Imaginary parts of every bin's own-rate kernel, concatenated in bin order."""
         return _readonly(np.concatenate([o.kernels.packed_imag for o in self.octaves]))
-
-    @property
-    def octave_starts(self) -> tuple[int, ...]:
-        """Start of each octave's kernels in the packed arrays."""
-        out, pos = [], 0
-        for o in self.octaves:
-            out.append(pos)
-            pos += int(np.sum(o.kernels.sizes))
-        return tuple(out)
 
     def n_frames(self, n_samples: int) -> int:
         """Frames for ``n_samples`` samples: ``1 + n_samples // hop_length`` (centred, as CQT1992v2)."""
