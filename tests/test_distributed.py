@@ -53,7 +53,8 @@ for name, case in {**REPS, first_trainable: REPS_AND_TRAINABLE[first_trainable]}
         g = nnx.jit(nnx.grad(loss, argnums=nnx.DiffState(0, nnx.Param)))
         g_one = nnx.state(g(m, jax.device_put(jnp.asarray(x), devices[0]), w), nnx.Param)
         g_sh = nnx.state(g(m_rep, jax.device_put(jnp.asarray(x), batch), jax.device_put(w, batch)), nnx.Param)
-        for (path, a), (_, b) in zip(nnx.to_flat_state(g_sh), nnx.to_flat_state(g_one)):
+        for (path, a), (path_one, b) in zip(nnx.to_flat_state(g_sh), nnx.to_flat_state(g_one), strict=True):
+            assert path == path_one
             assert_close(np.asarray(a[...]), np.asarray(b[...]), kind(case), "float32", f"{name}: grad {path}")
     report[name] = "ok"
 

@@ -80,11 +80,11 @@ def test_matches_librosa_griffinlim_from_the_same_initial_phase(backend, dtype, 
     m = backend.build("Griffin_Lim", **kw, n_iter=n_iter, **init, dtype=dtype)
     out = run(backend, m, S, **call)
     assert out.dtype == np.dtype(dtype)
-    assert_close(out, expected, "griffinlim", dtype, "vs librosa.griffinlim")
+    assert_close(out, expected, "griffinlim_librosa", dtype, "vs librosa.griffinlim")
     if seed is not None:  # the same as passing librosa's phase explicitly (up to XLA folding a constant)
         m0 = backend.build("Griffin_Lim", **kw, n_iter=n_iter, init=None, dtype=dtype)
         explicit = run(backend, m0, S, init_phase=_librosa_phase(seed, S.shape).astype(dtype), **call)
-        assert_close(out, explicit, "griffinlim", dtype, "init='random' vs librosa's phase passed as init_phase")
+        assert_close(out, explicit, "griffinlim_librosa", dtype, "init='random' vs librosa's phase passed as init_phase")
 
 
 def _spectral_convergence(y: np.ndarray, S: np.ndarray) -> float:
