@@ -109,8 +109,9 @@ BAD: dict[str, Bad] = {
     "0-d": Bad(lambda inp, c: np.asarray(inp.flat[0]), "RAISES", r"0-d|shape \(\)"),
     "empty": Bad(lambda inp, c: inp[:0], "RAISES", r"empty"),
     "empty-batch": Bad(lambda inp, c: np.zeros((3, *inp.shape[:-1], 0), inp.dtype), "RAISES", r"empty"),
-    "length-1": Bad(lambda inp, c: np.ascontiguousarray(inp[..., :1]), "AGREE"),
-    "shorter-than-window": Bad(lambda inp, c: np.ascontiguousarray(inp[..., :100] if is_signal(c) else inp[:, :1]), "AGREE"),
+    # for inverses (spectrogram input (freq, frames, 2)) the length is the number of frames
+    "length-1": Bad(lambda inp, c: np.ascontiguousarray(inp[..., :1] if is_signal(c) else inp[:, :1]), "AGREE"),
+    "shorter-than-window": Bad(lambda inp, c: np.ascontiguousarray(inp[..., :100] if is_signal(c) else inp[:, :2]), "AGREE"),
     "stereo": Bad(lambda inp, c: _scaled(inp), "EQUALS", reference=lambda b, m, x, c: _items(b, m, x, c, (2,))),
     "4-D": Bad(lambda inp, c: _four_d(inp), "EQUALS", reference=lambda b, m, x, c: _items(b, m, x, c, (2, 1, 2))),
     # dtypes
