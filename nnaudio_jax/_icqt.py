@@ -107,39 +107,14 @@ def cgls(
     return x
 
 
-def _columns(layout: PolyphaseLayout) -> tuple[np.ndarray, ...]:
-    """Per GEMM column of ``layout``: block offset, bin, and the affine weight index.
-
-    ``layout.index[r, c] = base[c] + r`` for ``lo[c] <= r < hi[c]`` and -1 elsewhere (a kernel
-    fills a contiguous run of each block), so the ``(hop, n_cols)`` gather index is rebuilt
-    in-graph from three short vectors instead of being baked into the program as a constant.
-    """
+def _columns(layout: PolyphaseLayout) -> tuple[np.ndarray, np.ndarray]:
+    """Block offset and bin of every GEMM column of ``layout`` (from its taps)."""
     block = np.empty(layout.n_cols, dtype=np.int32)
     bins = np.empty(layout.n_cols, dtype=np.int32)
     for b, lo, hi, col in layout.taps:
         block[col : col + hi - lo] = b
         bins[col : col + hi - lo] = np.arange(lo, hi)
-    index = layout.index
-    valid = index >= 0
-    r = np.arange(index.shape[0])[:, None]
-    lo_r = np.where(valid, r, index.shape[0]).min(axis=0)
-    hi_r = np.where(valid, r + 1, 0).max(axis=0)
-    base = np.where(valid, index - r, np.iinfo(np.int64).min).max(axis=0)
-    base = np.where(valid.any(axis=0), base, 0)
-    if not np.array_equal(np.where((r >= lo_r) & (r < hi_r), base + r, -1), index):
-        raise RuntimeError("polyphase layout with a non-contiguous kernel run in a block: not supported")
-    return block, bins, base.astype(np.int32), lo_r.astype(np.int32), hi_r.astype(np.int32)
-
-
-def _block_weights(kernels_real: Array, kernels_imag: Array, layout: PolyphaseLayout) -> Array:
-    """Block weights ``(hop, n_cols, 2)``: (real, -imag) of the packed kernels at ``layout.index``."""
-    _, _, base, lo, hi = _columns(layout)
-    r = jnp.arange(layout.hop, dtype=jnp.int32)[:, None]
-    valid = (r >= jnp.asarray(lo)[None, :]) & (r < jnp.asarray(hi)[None, :])
-    idx = jnp.where(valid, jnp.asarray(base)[None, :] + r, 0)
-    wr = jnp.where(valid, jnp.take(kernels_real, idx), 0)
-    wi = jnp.where(valid, jnp.take(kernels_imag, idx), 0)
-    return jnp.stack((wr, -wi), axis=-1)
+    return block, bins
 
 
 def cqt_operator(
@@ -162,13 +137,13 @@ def cqt_operator(
     add per tap makes a program that takes many seconds to compile inside a solver loop).
     """
     geo = polyphase_geometry(n_samples, layout=layout, width=width, center=center)
-    block, bins, *_ = _columns(layout)
+    block, bins = _columns(layout)
     n_cols, t, n_bins = layout.n_cols, geo.n_frames, layout.n_bins
     rows = jnp.arange(t, dtype=jnp.int32)[:, None] + (geo.t0 + jnp.asarray(block))[None, :]
     flat = (rows * n_cols + jnp.arange(n_cols, dtype=jnp.int32)[None, :]).reshape(-1)
     dtype = kernels_real.dtype
     incidence = (jnp.asarray(bins)[:, None] == jnp.arange(n_bins, dtype=jnp.int32)[None, :]).astype(dtype)
-    weights = _block_weights(kernels_real, kernels_imag, layout)
+    weights = FC.cqt_weights(kernels_real, kernels_imag, layout).reshape(layout.hop, layout.n_cols, 2)
     mode = pad_mode if center else "constant"
 
     def op(x: Array) -> Array:
