@@ -194,12 +194,8 @@ class ICQTConfig(_Config):
         return cqt_frequencies(self.n_bins, fmin=self.fmin, bins_per_octave=self.bins_per_octave)
 
     def kernels(self) -> CQTKernels:
-        """Kernels of the transform being inverted (``gamma`` included), at their own lengths."""
-        freqs = self.freqs()
-        return wavelet_kernels(
-            freqs, sr=self.sr, window=self.window, filter_scale=self.filter_scale, norm=self.norm,
-            gamma=self.gamma, alpha=_alpha_for(freqs, self.bins_per_octave),
-        )
+        """Kernels of the transform being inverted (``gamma`` included), at their own lengths; cached."""
+        return _kernels_for(self)
 
     def cqt_config(self) -> CQT1992v2Config:
         """Return the ``CQT1992v2`` configuration with the same arguments (its frame geometry is ours).
@@ -207,11 +203,7 @@ class ICQTConfig(_Config):
         With ``gamma > 0`` the kernels differ (:meth:`kernels`) but frames, padding and hop are
         the same; the Nyquist check of ``gamma`` was done here.
         """
-        return CQT1992v2Config(
-            sr=self.sr, hop_length=self.hop_length, fmin=self.fmin, fmax=self.fmax, n_bins=self.n_bins,
-            bins_per_octave=self.bins_per_octave, filter_scale=self.filter_scale, norm=self.norm,
-            window=self.window, center=self.center, pad_mode=self.pad_mode, output_format="Complex",
-        )
+        return _cqt_config_for(self)
 
     @property
     def width(self) -> int:
@@ -267,11 +259,7 @@ class ICQTConfig(_Config):
         ``'reflect'`` and 0 (no weighting) for ``'constant'``, whose ends are determined (there
         the weighting slows convergence on broadband signals).
         """
-        lengths, _ = wavelet_lengths(
-            self.freqs(), sr=self.sr, window=self.window, filter_scale=self.filter_scale, gamma=self.gamma,
-            alpha=_alpha_for(self.freqs(), self.bins_per_octave),
-        )
-        width = int(math.ceil(float(np.max(lengths)) / 2))
+        width = int(math.ceil(float(np.max(self.kernels().lengths)) / 2))
         return width, (END_STRENGTH if self.center and self.pad_mode == "reflect" else 0.0)
 
     def n_frames(self, n_samples: int) -> int:
@@ -294,6 +282,24 @@ class ICQTConfig(_Config):
         while n > 1 and cfg.n_frames(n) > n_frames:
             n -= 1
         return n
+
+
+@functools.lru_cache(maxsize=16)
+def _kernels_for(config: ICQTConfig) -> CQTKernels:
+    freqs = config.freqs()
+    return wavelet_kernels(
+        freqs, sr=config.sr, window=config.window, filter_scale=config.filter_scale, norm=config.norm,
+        gamma=config.gamma, alpha=_alpha_for(freqs, config.bins_per_octave),
+    )
+
+
+@functools.lru_cache(maxsize=16)
+def _cqt_config_for(config: ICQTConfig) -> CQT1992v2Config:
+    return CQT1992v2Config(
+        sr=config.sr, hop_length=config.hop_length, fmin=config.fmin, fmax=config.fmax, n_bins=config.n_bins,
+        bins_per_octave=config.bins_per_octave, filter_scale=config.filter_scale, norm=config.norm,
+        window=config.window, center=config.center, pad_mode=config.pad_mode, output_format="Complex",
+    )
 
 
 @functools.lru_cache(maxsize=16)

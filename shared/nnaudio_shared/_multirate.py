@@ -494,6 +494,15 @@ def _check_basis_norm(basis_norm: Any) -> float | None:
 
 
 @functools.lru_cache(maxsize=32)
+def _cached_kernels(cfg: _MultirateCQT) -> CQTKernels:
+    freqs = cfg.freqs()
+    return wavelet_kernels(
+        freqs, sr=cfg.sr, window=cfg.window, filter_scale=cfg.filter_scale, norm=cfg.basis_norm,
+        gamma=cfg._gamma(), alpha=_alpha_for(freqs, cfg.bins_per_octave),
+    )
+
+
+@functools.lru_cache(maxsize=32)
 def _cached_plan(cfg: _MultirateCQT) -> MultiratePlan:
     # configurations hash and compare by value: identical modules share one plan
     return multirate_plan(
@@ -565,12 +574,8 @@ class _MultirateCQT(_Config):
         return cqt_frequencies(self.n_bins, fmin=self.fmin, bins_per_octave=self.bins_per_octave)
 
     def kernels(self) -> CQTKernels:
-        """Full-rate kernels (librosa's ``filters.wavelet`` at its own lengths): the definition."""
-        freqs = self.freqs()
-        return wavelet_kernels(
-            freqs, sr=self.sr, window=self.window, filter_scale=self.filter_scale, norm=self.basis_norm,
-            gamma=self._gamma(), alpha=_alpha_for(freqs, self.bins_per_octave),
-        )
+        """Full-rate kernels (librosa's ``filters.wavelet`` at its own lengths): the definition; cached."""
+        return _cached_kernels(self)
 
     def plan(self) -> MultiratePlan:
         """Return the multirate layout (octave rates, own-rate kernels, decimation filter); cached."""
