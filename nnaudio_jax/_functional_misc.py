@@ -7,6 +7,7 @@ import math
 import jax
 import jax.numpy as jnp
 from jax import Array
+from nnaudio_shared._config import n_frames
 
 from .functional import frame, istft, stft
 
@@ -153,7 +154,7 @@ def cfp(
     x2 = x.reshape(-1, length)
     w = window.shape[0]
     left = n_fft // 2 - (n_fft - w) // 2
-    t = 1 + (length + 2 * (n_fft // 2) - n_fft) // hop_length
+    t = n_frames(length, n_fft=n_fft, hop_length=hop_length, center=True)
     need = (t - 1) * hop_length + w
     x2 = jnp.pad(x2, ((0, 0), (left, max(0, need - left - length))))[:, :need]
     frames = frame(x2, n_fft=w, hop_length=hop_length, center=False)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import torch
+from nnaudio_shared._config import n_frames
 from torch import Tensor
 
 from .functional import istft, stft
@@ -143,7 +144,7 @@ def cfp(
     x2 = x.reshape(-1, length)
     w = window.shape[0]
     left = n_fft // 2 - (n_fft - w) // 2
-    t = 1 + (length + 2 * (n_fft // 2) - n_fft) // hop_length
+    t = n_frames(length, n_fft=n_fft, hop_length=hop_length, center=True)
     need = (t - 1) * hop_length + w
     x2 = torch.nn.functional.pad(x2, (left, max(0, need - left - length)))[:, :need]
     frames = x2.unfold(-1, w, hop_length)

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import scipy.signal
 
-from ._config import _Config
+from ._config import _Config, n_frames
 from ._errors import ParameterError
 from ._validate import check_float, check_int
 
@@ -230,5 +230,5 @@ class CFPConfig(_Config):
 
     def n_frames(self, n_samples: int, *, trim_edges: bool = False) -> int:
         """Return the number of output frames (centred frames at ``t * hop_length``, zero padding)."""
-        n = 1 + (n_samples + 2 * (self.n_fft // 2) - self.n_fft) // self.hop_length
+        n = n_frames(n_samples, n_fft=self.n_fft, hop_length=self.hop_length, center=True)
         return n - 2 if trim_edges else n
