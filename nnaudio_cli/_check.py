@@ -224,6 +224,8 @@ def check_consistency(
         raise ParameterError("config must not contain 'dtype': pass dtype= to check_consistency")
     if sr is not None:
         sr = check_float("sr", sr, minimum=0.0, strict_min=True)
+    if seconds is not None:  # before any use (a file read, the synthetic signal, a cut)
+        seconds = check_float("seconds", seconds, minimum=0.0, strict_min=True)
 
     # the sampling rate: a file's own, else sr=, else the configuration's
     y: np.ndarray | None = None
@@ -249,19 +251,15 @@ def check_consistency(
         cfg[spec.sr_arg] = sr
 
     # one configuration, both backends
-    tdt = {"float32": torch.float32, "float64": torch.float64}[dtype]
-    jdt = {"float32": jax.numpy.float32, "float64": jax.numpy.float64}[dtype]
-    try:
-        tm = getattr(nnaudio_torch, spec.name)(**cfg, dtype=tdt)
-        jm = getattr(nnaudio_jax, spec.name)(**cfg, dtype=jdt)
+    try:  # both backends' resolve_dtype take the dtype's name
+        tm = getattr(nnaudio_torch, spec.name)(**cfg, dtype=dtype)
+        jm = getattr(nnaudio_jax, spec.name)(**cfg, dtype=dtype)
     except TypeError as e:  # a missing required argument, e.g. Griffin_Lim's n_fft
         raise ParameterError(f"invalid configuration for {spec.name}: {e}") from None
     resolved = config_dict(tm)
     if config_dict(jm) != resolved:  # pragma: no cover - both validate through nnaudio_shared
         raise ParameterError(f"the backends resolve {cfg} differently: {resolved} vs {config_dict(jm)}")
     rate = sr if sr is not None else float(resolved.get(spec.sr_arg or "", 22050.0))
-    if seconds is not None:
-        seconds = check_float("seconds", seconds, minimum=0.0, strict_min=True)
     if y is None:
         y = synthetic_signal(sr=int(round(rate)), seconds=DEFAULT_SECONDS if seconds is None else seconds)
         y = y.astype(np.float64)
