@@ -12,7 +12,6 @@ import pytest
 import soundfile as sf
 from nnaudio_shared import ParameterError
 from nnaudio_shared._interop import CHECK_TOLERANCES, REGISTRY, TransformSpec, octave_outputs
-
 from tolerances import TOLERANCES
 
 from nnaudio_cli import check_consistency, main
