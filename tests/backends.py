@@ -291,3 +291,28 @@ JAX: Backend = BACKENDS["jax"]
 
 #: Callable type of a test-side NumPy reference.
 Reference = Callable[..., np.ndarray]
+
+
+def adam_steps(backend: Backend, m: Any, x: np.ndarray, steps: int = 3) -> None:
+    """``steps`` Adam steps (lr 1e-3) on ``sum(m(x) * w)`` for a fixed random ``w``: trainable
+    kernels must move. torch eagerly; JAX with one jitted ``nnx`` step (an eager ``nnx.grad``
+    costs seconds per step)."""
+    w = np.random.default_rng(3).standard_normal(backend.run(m, x).shape)
+    if backend is TORCH:
+        opt = torch.optim.Adam(m.parameters(), lr=1e-3)
+        for _ in range(steps):
+            opt.zero_grad()
+            loss = (m(torch.from_numpy(x)) * torch.from_numpy(w).to(torch.float32)).sum()
+            loss.backward()
+            opt.step()
+        return
+    import optax
+
+    opt = nnx.Optimizer(m, optax.adam(1e-3), wrt=nnx.Param)
+
+    @nnx.jit
+    def step(mod: Any, opt: Any, x: Any, w: Any) -> None:
+        opt.update(mod, nnx.grad(lambda mod: (mod(x) * w).sum())(mod))
+
+    for _ in range(steps):
+        step(m, opt, x, w)

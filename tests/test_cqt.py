@@ -15,12 +15,10 @@ import librosa
 import nnAudio2.features.cqt
 import nnaudio_shared as ns
 import numpy as np
-import optax
 import pytest
 import torch
-from backends import JAX, TORCH
+from backends import JAX, TORCH, adam_steps
 from conftest import SR
-from flax import nnx
 from nnaudio_shared import ParameterError
 from references import as_complex, direct_cqt, interior_frames
 from tolerances import assert_close, phasor
@@ -354,25 +352,6 @@ def test_short_clip_frames_equal_the_long_clip_cut_to_that_length(backend, dtype
     assert_close(short[inside], full[:, : short.shape[1]][inside], "backend", dtype)
 
 
-def _train(backend, m, x: np.ndarray, steps: int = 3) -> None:
-    w = np.random.default_rng(3).standard_normal(backend.run(m, x).shape)
-    if backend is TORCH:
-        opt = torch.optim.Adam(m.parameters(), lr=1e-3)
-        for _ in range(steps):
-            opt.zero_grad()
-            loss = (m(torch.from_numpy(x)) * torch.from_numpy(w).to(torch.float32)).sum()
-            loss.backward()
-            opt.step()
-    else:
-        opt = nnx.Optimizer(m, optax.adam(1e-3), wrt=nnx.Param)
-
-        def loss_fn(mod):  # noqa: ANN001, ANN202
-            return (mod(x) * w).sum()
-
-        for _ in range(steps):
-            opt.update(m, nnx.grad(loss_fn)(m))
-
-
 TRAINABLE = {
     "v2": ("CQT1992v2", dict(sr=SR, fmin=200.0, n_bins=24, hop_length=64, trainable=True),
            {"cqt_kernels_real", "cqt_kernels_imag"}, {"lengths"}),
@@ -399,7 +378,7 @@ def test_trainable_kernels_receive_gradients_and_train(backend, make_signal, nam
     for key, g in grads.items():
         assert np.all(np.isfinite(g)) and np.any(g != 0), key
     if trainable:
-        _train(backend, m, x)
+        adam_steps(backend, m, x)
         after = backend.run(m, x)
         assert np.all(np.isfinite(after))
         assert not np.allclose(after, before, rtol=1e-4, atol=0), "three Adam steps changed nothing"

@@ -18,13 +18,10 @@ import nnAudio2.features.cqt
 import nnAudio2.features.vqt
 import nnaudio_shared as ns
 import numpy as np
-import optax
 import pytest
 import scipy.signal
-import torch
-from backends import JAX, TORCH
+from backends import JAX, TORCH, adam_steps
 from conftest import SR
-from flax import nnx
 from nnaudio_shared import ParameterError
 from references import as_complex, direct_cqt, interior_frames
 from tolerances import assert_close, phasor
@@ -353,26 +350,6 @@ def test_short_clip_frames_equal_the_long_clip_cut_to_that_length(backend, dtype
     assert_close(short[inside], full[:, : short.shape[1]][inside], "cqt_multirate", dtype)
 
 
-def _train(backend, m, x: np.ndarray, steps: int = 3) -> None:  # noqa: ANN001
-    w = np.random.default_rng(3).standard_normal(backend.run(m, x).shape)
-    if backend is TORCH:
-        opt = torch.optim.Adam(m.parameters(), lr=1e-3)
-        for _ in range(steps):
-            opt.zero_grad()
-            loss = (m(torch.from_numpy(x)) * torch.from_numpy(w).to(torch.float32)).sum()
-            loss.backward()
-            opt.step()
-    else:
-        opt = nnx.Optimizer(m, optax.adam(1e-3), wrt=nnx.Param)
-
-        @nnx.jit
-        def step(mod, opt, x, w):  # noqa: ANN001, ANN202
-            opt.update(mod, nnx.grad(lambda mod: (mod(x) * w).sum())(mod))
-
-        for _ in range(steps):
-            step(m, opt, x, w)
-
-
 SMALL = dict(sr=SR, fmin=110.0, n_bins=36, hop_length=64)
 TRAINABLE = {
     "v2": ("CQT2010v2", dict(SMALL, trainable=True), {"cqt_kernels_real", "cqt_kernels_imag"}, {"lengths"}),
@@ -400,7 +377,7 @@ def test_trainable_kernels_receive_gradients_and_train(backend, make_signal, nam
         for o in plan.octaves:  # every octave's kernels, at every rate, get a gradient
             assert np.any(g[o.packed_start : o.packed_start + int(o.kernels.sizes.sum())] != 0), (key, o.level)
     if trainable:
-        _train(backend, m, x)
+        adam_steps(backend, m, x)
         after = backend.run(m, x)
         assert np.all(np.isfinite(after))
         assert not np.allclose(after, before, rtol=1e-4, atol=0), "three Adam steps changed nothing"
