@@ -17,6 +17,7 @@ import torch
 from backends import BACKENDS, JAX, TORCH
 from nnAudio2.features.cfp import CFP as NN2CFP
 from nnAudio2.features.cfp import Combined_Frequency_Periodicity as NN2CombinedFP
+from test_api import _params
 from tolerances import assert_close
 
 import nnaudio_jax
@@ -223,10 +224,6 @@ def test_jax_jit_matches_eager(dtype):
 # ---------------------------------------------------------------------------------------------
 # API and invalid arguments
 # ---------------------------------------------------------------------------------------------
-def _params(fn) -> list[inspect.Parameter]:  # noqa: ANN001
-    return [p for p in inspect.signature(fn).parameters.values() if p.name != "self"]
-
-
 @pytest.mark.parametrize("cls", ["CFP", "Combined_Frequency_Periodicity"])
 def test_arguments_defaults_and_order_follow_nnaudio2(backend, cls):
     theirs = [(p.name, p.default) for p in _params({"CFP": NN2CFP, "Combined_Frequency_Periodicity": NN2CombinedFP}[

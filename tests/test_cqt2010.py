@@ -24,6 +24,7 @@ from backends import JAX, TORCH, adam_steps
 from conftest import SR
 from nnaudio_shared import ParameterError
 from references import as_complex, direct_cqt, interior_frames
+from test_api import _params
 from tolerances import assert_close, phasor
 
 import nnaudio_jax
@@ -426,14 +427,10 @@ NNAUDIO2 = {
 }
 
 
-def _init_params(cls) -> list[inspect.Parameter]:  # noqa: ANN001
-    return [p for p in inspect.signature(cls.__init__).parameters.values() if p.name != "self"]
-
-
 @pytest.mark.parametrize("cls", NNAUDIO2)
 def test_nnaudio2_arguments_defaults_and_order(backend, cls):
-    theirs = _init_params(NNAUDIO2[cls])
-    ours = {p.name: p for p in _init_params(getattr(backend.lib, cls))}
+    theirs = _params(NNAUDIO2[cls])
+    ours = {p.name: p for p in _params(getattr(backend.lib, cls))}
     for p in theirs:
         assert p.name in ours, p.name
         assert ours[p.name].default == p.default, (p.name, ours[p.name].default, p.default)

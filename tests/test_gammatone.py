@@ -21,6 +21,7 @@ from gammatone.fftweight import fft_weights
 from nnAudio2.features.gammatone import Gammatonegram as NN2Gammatonegram
 from nnAudio2.librosa_functions import get_gammatone
 from references import librosa_stft
+from test_api import _params
 from tolerances import assert_close
 
 import nnaudio_jax
@@ -236,10 +237,6 @@ def test_input_gradient_matches_finite_differences(backend, make_signal):
 # ---------------------------------------------------------------------------------------------
 # API and invalid arguments
 # ---------------------------------------------------------------------------------------------
-def _params(cls) -> list[inspect.Parameter]:  # noqa: ANN001
-    return [p for p in inspect.signature(cls.__init__).parameters.values() if p.name != "self"]
-
-
 def test_arguments_defaults_and_order_follow_nnaudio2(backend):
     theirs = [(p.name, p.default) for p in _params(NN2Gammatonegram) if p.kind is not p.VAR_KEYWORD]
     ours = [(p.name, p.default) for p in _params(backend.lib.Gammatonegram) if p.kind is not p.VAR_KEYWORD]

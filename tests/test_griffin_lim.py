@@ -15,6 +15,7 @@ import torch
 from backends import BACKENDS, JAX, TORCH
 from nnAudio2.features.griffin_lim import Griffin_Lim as NN2GriffinLim
 from references import librosa_stft
+from test_api import _params
 from tolerances import assert_close
 
 import nnaudio_jax
@@ -204,10 +205,6 @@ def test_torch_gradient_flows_to_the_magnitude(make_signal):
 # ---------------------------------------------------------------------------------------------
 # API and invalid arguments
 # ---------------------------------------------------------------------------------------------
-def _params(fn) -> list[inspect.Parameter]:  # noqa: ANN001
-    return [p for p in inspect.signature(fn).parameters.values() if p.name != "self"]
-
-
 def test_arguments_defaults_and_order_follow_nnaudio2(backend):
     theirs = [(p.name, p.default) for p in _params(NN2GriffinLim.__init__)]
     ours = [(p.name, p.default) for p in _params(backend.lib.Griffin_Lim.__init__)]

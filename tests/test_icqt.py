@@ -25,6 +25,7 @@ from backends import BACKENDS, JAX, TORCH
 from nnaudio_shared import ParameterError
 from nnaudio_shared._icqt import ICQT_N_ITER, ICQTConfig, frame_operator_diagonal
 from references import direct_cqt, interior_frames
+from test_api import _params
 from tolerances import assert_close
 
 import nnaudio_jax
@@ -328,10 +329,6 @@ def test_weights_flatten_the_frame_operator_on_the_well_sampled_bins():
 # ---------------------------------------------------------------------------------------------
 # API and errors
 # ---------------------------------------------------------------------------------------------
-
-
-def _params(cls) -> list[inspect.Parameter]:  # noqa: ANN001
-    return [p for p in inspect.signature(cls.__init__).parameters.values() if p.name != "self"]
 
 
 def test_nnaudio2_arguments_order_and_defaults(backend):
