@@ -29,7 +29,6 @@ from ._variables import Buffer
 __all__ = ["CQT", "CQT1992", "CQT1992v2"]
 
 
-
 def _scale(normalization_type: Any, lengths: Array) -> Array | None:
     check_choice("normalization_type", normalization_type, NORMALIZATION_TYPES)
     if normalization_type == "librosa":
@@ -268,7 +267,6 @@ class CQT1992v2(nnx.Module):
         fmt = _resolve_format(output_format, self.output_format)
         spec, out_dtype = self.complex_spectrum(x, normalization_type)
         return _format_cqt(spec, fmt, out_dtype)
-
 
 
 #: nnAudio2's alias: ``CQT`` is :class:`CQT1992v2`.

@@ -28,15 +28,14 @@ __all__ = ["CQT2010", "CQT2010v2", "VQT"]
 _Config = CQT2010Config | CQT2010v2Config | VQTConfig
 
 
-
-
 class _MultirateModule(nnx.Module):
     config: _Config
 
-    def _build(self, cfg: _Config, trainable: bool, dtype: Any) -> None:
+    def _build(self, cfg: _Config, dtype: Any) -> None:
         dt = resolve_dtype(dtype)
         self.config = cfg
         self.hop_length, self.n_bins, self.pad_mode = cfg.hop_length, cfg.n_bins, cfg.pad_mode
+        trainable = cfg.trainable
         self.output_format, self.trainable = cfg.output_format, trainable
         plan = cfg.plan()
         kind = nnx.Param if trainable else Buffer
@@ -208,7 +207,7 @@ class CQT2010v2(_MultirateModule):
             bins_per_octave=bins_per_octave, norm=norm, basis_norm=basis_norm, window=window, pad_mode=pad_mode,
             earlydownsample=earlydownsample, trainable=trainable, output_format=output_format,
         )
-        self._build(cfg, cfg.trainable, dtype)
+        self._build(cfg, dtype)
 
 
 class CQT2010(_MultirateModule):
@@ -320,7 +319,7 @@ class CQT2010(_MultirateModule):
             earlydownsample=earlydownsample,
         )
         self.trainable_STFT, self.trainable_CQT = cfg.trainable_STFT, cfg.trainable_CQT
-        self._build(cfg, cfg.trainable_CQT, dtype)
+        self._build(cfg, dtype)
 
 
 class VQT(_MultirateModule):
@@ -435,4 +434,4 @@ class VQT(_MultirateModule):
             pad_mode=pad_mode, earlydownsample=earlydownsample, trainable=trainable, output_format=output_format,
         )
         self.gamma = cfg.gamma
-        self._build(cfg, cfg.trainable, dtype)
+        self._build(cfg, dtype)

@@ -25,7 +25,6 @@ from ._checks import as_audio, autocast_off, resolve_dtype
 __all__ = ["CQT", "CQT1992", "CQT1992v2"]
 
 
-
 def _scale(normalization_type: Any, lengths: Tensor) -> Tensor | None:
     check_choice("normalization_type", normalization_type, NORMALIZATION_TYPES)
     if normalization_type == "librosa":

@@ -30,10 +30,11 @@ class _MultirateModule(nn.Module):
     cqt_kernels_imag: Tensor
     lengths: Tensor
 
-    def _build(self, cfg: _Config, trainable: bool, dtype: Any) -> None:
+    def _build(self, cfg: _Config, dtype: Any) -> None:
         dt = resolve_dtype(dtype)
         self.config = cfg
         self.hop_length, self.n_bins, self.pad_mode = cfg.hop_length, cfg.n_bins, cfg.pad_mode
+        trainable = cfg.trainable
         self.output_format, self.trainable = cfg.output_format, trainable
         plan = cfg.plan()
         self.frequencies = plan.full.freqs
@@ -101,11 +102,6 @@ class _MultirateModule(nn.Module):
         return (f"sr={c.sr}, hop_length={c.hop_length}, fmin={c.fmin}, n_bins={c.n_bins}, "
                 f"bins_per_octave={c.bins_per_octave}, levels={self._plan.levels}, trainable={self.trainable}, "
                 f"output_format={c.output_format!r}")
-
-
-
-
-
 
 
 class CQT2010v2(_MultirateModule):
@@ -228,7 +224,7 @@ class CQT2010v2(_MultirateModule):
             bins_per_octave=bins_per_octave, norm=norm, basis_norm=basis_norm, window=window, pad_mode=pad_mode,
             earlydownsample=earlydownsample, trainable=trainable, output_format=output_format,
         )
-        self._build(cfg, cfg.trainable, dtype)
+        self._build(cfg, dtype)
 
 
 class CQT2010(_MultirateModule):
@@ -340,7 +336,7 @@ class CQT2010(_MultirateModule):
             earlydownsample=earlydownsample,
         )
         self.trainable_STFT, self.trainable_CQT = cfg.trainable_STFT, cfg.trainable_CQT
-        self._build(cfg, cfg.trainable_CQT, dtype)
+        self._build(cfg, dtype)
 
 
 class VQT(_MultirateModule):
@@ -455,4 +451,4 @@ class VQT(_MultirateModule):
             pad_mode=pad_mode, earlydownsample=earlydownsample, trainable=trainable, output_format=output_format,
         )
         self.gamma = cfg.gamma
-        self._build(cfg, cfg.trainable, dtype)
+        self._build(cfg, dtype)
