@@ -16,8 +16,7 @@ What a transform class needs to plug in (conversion, files, ``nnaudio check``, t
 1. the same class name in ``nnaudio_torch`` and ``nnaudio_jax``, exported from both ``__init__``;
 2. ``module.config``: a frozen ``_Config`` dataclass whose ``to_dict()`` is JSON-ready and whose
    keys are constructor argument names (a ``*_kwargs`` dict is spread, like MFCC's
-   ``mel_kwargs``), such that ``Class(**to_dict(), dtype=...)`` rebuilds an equal config
-   (otherwise give ``decode=``, e.g. MelSpectrogram's ``norm='inf'``);
+   ``mel_kwargs``), such that ``Class(**to_dict(), dtype=...)`` rebuilds an equal config;
 3. a ``dtype=`` constructor argument; all floating-point state in that dtype;
 4. identical state names: torch ``state_dict()`` keys == dotted ``nnx.state`` paths, trainable
    state = ``nn.Parameter`` / ``nnx.Param`` and frozen state = buffers / ``nnaudio_jax.Buffer``,
@@ -435,9 +434,6 @@ class TransformSpec:
         state files) and as a documentation example.
     aliases : tuple of str
         Extra names accepted by ``nnaudio check --transform`` (case-insensitive).
-    decode : callable (config dict) -> constructor kwargs, or None
-        ``None``: the generic rule: ``module.config.to_dict()`` keys are constructor arguments,
-        except a ``*_kwargs`` dict, which is spread (MFCC's ``mel_kwargs``).
     nnaudio2 : callable (config object) -> list of Nnaudio2Key, or None
         The nnAudio2 ``state_dict`` layout of this class (``None``: not supported).
     check_kind : str
@@ -454,7 +450,6 @@ class TransformSpec:
     name: str
     example: Mapping[str, Any] = field(default_factory=dict)
     aliases: tuple[str, ...] = ()
-    decode: Callable[[Mapping[str, Any]], dict[str, Any]] | None = None
     nnaudio2: Callable[[Any], list[Nnaudio2Key]] | None = None
     check_kind: str = "spectral"
     make_input: Callable[[Mapping[str, Any], np.ndarray], tuple[np.ndarray, dict[str, Any]]] = _signal_input
@@ -496,9 +491,13 @@ def find_spec(name: str) -> TransformSpec:
 
 
 def constructor_kwargs(name: str, config: Mapping[str, Any]) -> dict[str, Any]:
-    """Return the constructor keyword arguments that rebuild a ``name`` module from ``config``."""
-    spec = get_spec(name)
-    return (spec.decode or _decode_generic)(config)
+    """Return the constructor keyword arguments that rebuild a ``name`` module from ``config``.
+
+    ``config`` keys are constructor arguments, except a ``*_kwargs`` dict, which is spread (MFCC's
+    ``mel_kwargs``); ``name`` must be registered.
+    """
+    get_spec(name)
+    return _decode_generic(config)
 
 
 # ------------------------------------------------------------------------------------------------
