@@ -31,7 +31,6 @@ from ._variables import Buffer
 
 __all__ = ["from_torch", "load", "load_nnaudio2_state_dict", "module_state", "restore", "save", "to_jax"]
 
-_JAX_DTYPES = {"float32": jnp.float32, "float64": jnp.float64}
 
 
 def _class_of(module: Any) -> str:
@@ -131,7 +130,7 @@ def restore(state: ModuleState, *, what: str) -> nnx.Module:
             "jax.config.update('jax_enable_x64', True) first"
         )
     try:
-        module = cls(**constructor_kwargs(state.class_name, state.config), dtype=_JAX_DTYPES[state.dtype])
+        module = cls(**constructor_kwargs(state.class_name, state.config), dtype=state.dtype)  # resolve_dtype takes the name
     except (ParameterError, TypeError) as e:
         raise ParameterError(f"{what}: the configuration does not build a {state.class_name}: {e}") from None
     if config_dict(module) != state.config:

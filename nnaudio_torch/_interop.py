@@ -28,7 +28,6 @@ from torch import Tensor, nn
 
 __all__ = ["from_jax", "load", "load_nnaudio2_state_dict", "module_state", "restore", "save", "to_torch"]
 
-_TORCH_DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
 
 def _class_of(module: Any) -> str:
@@ -93,7 +92,7 @@ def restore(state: ModuleState, *, what: str) -> nn.Module:
     if cls is None:
         raise ParameterError(f"{what}: nnaudio_torch has no {state.class_name}")
     try:
-        module = cls(**constructor_kwargs(state.class_name, state.config), dtype=_TORCH_DTYPES[state.dtype])
+        module = cls(**constructor_kwargs(state.class_name, state.config), dtype=state.dtype)  # resolve_dtype takes the name
     except (ParameterError, TypeError) as e:
         raise ParameterError(f"{what}: the configuration does not build a {state.class_name}: {e}") from None
     if config_dict(module) != state.config:
