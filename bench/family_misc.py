@@ -56,8 +56,15 @@ def _torch(row: Row, inp: Inputs) -> Case:
         x = torch.from_numpy(inp.x)
         return _torch_forward(lambda: m(x))
     if row.key == "griffin_lim":
-        m = nt.Griffin_Lim(s.n_fft, n_iter=N_ITER, hop_length=s.hop_length, window=s.window, center=s.center,
-                           pad_mode=s.pad_mode, init=None)
+        m = nt.Griffin_Lim(
+            s.n_fft,
+            n_iter=N_ITER,
+            hop_length=s.hop_length,
+            window=s.window,
+            center=s.center,
+            pad_mode=s.pad_mode,
+            init=None,
+        )
         S = torch.from_numpy(_magnitude(inp))
         length = inp.length
         return _torch_forward(lambda: m(S, length=length))
@@ -78,8 +85,15 @@ def _jax(row: Row, inp: Inputs) -> Case:
         arg = jnp.asarray(inp.x)
         fn: Any = lambda m, x: m(x)  # noqa: E731
     elif row.key == "griffin_lim":
-        m = nj.Griffin_Lim(s.n_fft, n_iter=N_ITER, hop_length=s.hop_length, window=s.window, center=s.center,
-                           pad_mode=s.pad_mode, init=None)
+        m = nj.Griffin_Lim(
+            s.n_fft,
+            n_iter=N_ITER,
+            hop_length=s.hop_length,
+            window=s.window,
+            center=s.center,
+            pad_mode=s.pad_mode,
+            init=None,
+        )
         arg = jnp.asarray(_magnitude(inp))
         length = inp.length
         fn = lambda m, S: m(S, length=length)  # noqa: E731
@@ -108,8 +122,15 @@ def _librosa(row: Row, inp: Inputs) -> Case:
 
     def run() -> Any:
         return librosa.griffinlim(
-            S, n_iter=N_ITER, hop_length=s.hop_length, n_fft=s.n_fft, window=s.window, center=s.center,
-            pad_mode=s.pad_mode, init=None, length=length,
+            S,
+            n_iter=N_ITER,
+            hop_length=s.hop_length,
+            n_fft=s.n_fft,
+            window=s.window,
+            center=s.center,
+            pad_mode=s.pad_mode,
+            init=None,
+            length=length,
         )
 
     case = Case(run=run, result=lambda: np.asarray(run()))
@@ -130,8 +151,9 @@ def _nnaudio2(row: Row, inp: Inputs) -> Case:
     if row.key == "griffin_lim":
         from nnAudio2.features.griffin_lim import Griffin_Lim
 
-        m = Griffin_Lim(s.n_fft, n_iter=N_ITER, hop_length=s.hop_length, window=s.window, center=s.center,
-                        pad_mode=s.pad_mode)
+        m = Griffin_Lim(
+            s.n_fft, n_iter=N_ITER, hop_length=s.hop_length, window=s.window, center=s.center, pad_mode=s.pad_mode
+        )
         S = torch.from_numpy(_magnitude(inp))
         case = _torch_forward(lambda: m(S))
         case.note = "random initial phase (its only option)"
@@ -163,8 +185,9 @@ def _torch_peer(row: Row, inp: Inputs) -> Case:
     basis = torch.from_numpy(gammatone_filterbank(sr=s.sr, n_fft=s.n_fft, n_bins=N_BINS).astype(np.float32))
 
     def run() -> Any:
-        spec = torch.stft(x, s.n_fft, hop_length=s.hop_length, window=win, center=s.center, pad_mode=s.pad_mode,
-                          return_complex=True)
+        spec = torch.stft(
+            x, s.n_fft, hop_length=s.hop_length, window=win, center=s.center, pad_mode=s.pad_mode, return_complex=True
+        )
         return torch.matmul(basis, spec.abs().square())
 
     case = _torch_forward(run)

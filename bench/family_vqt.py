@@ -79,11 +79,14 @@ def _librosa(row: Row, inp: Inputs) -> Case:
     x = inp.x
     kw = dict(sr=s.sr, hop_length=s.hop_length, fmin=FMIN, n_bins=N_BINS, pad_mode=s.pad_mode, tuning=0.0)
     if row.key == "cqt2010v2":
+
         def fn() -> Any:
             return np.abs(librosa.cqt(x, **kw))
     else:
+
         def fn() -> Any:
             return np.abs(librosa.vqt(x, gamma=gamma, **kw))
+
     case = Case(run=fn, result=lambda: np.asarray(fn()))
     case.note = "soxr_hq resampling, sparsity=0.01 (librosa's defaults), tuning=0"
     return case
@@ -98,10 +101,13 @@ def _nnaudio2(row: Row, inp: Inputs) -> Case:
     s = SETTINGS
     x = torch.from_numpy(inp.x)
     if row.key == "cqt2010v2":
-        m: Any = CQT2010v2(sr=s.sr, hop_length=s.hop_length, fmin=FMIN, n_bins=N_BINS, pad_mode=s.pad_mode, verbose=False)
+        m: Any = CQT2010v2(
+            sr=s.sr, hop_length=s.hop_length, fmin=FMIN, n_bins=N_BINS, pad_mode=s.pad_mode, verbose=False
+        )
     else:
-        m = VQT(sr=s.sr, hop_length=s.hop_length, fmin=FMIN, n_bins=N_BINS, gamma=gamma, pad_mode=s.pad_mode,
-                verbose=False)
+        m = VQT(
+            sr=s.sr, hop_length=s.hop_length, fmin=FMIN, n_bins=N_BINS, gamma=gamma, pad_mode=s.pad_mode, verbose=False
+        )
     return _torch_forward(lambda: m(x))
 
 

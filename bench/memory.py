@@ -109,8 +109,14 @@ def worker(backend: str, mode: str, seconds: float) -> dict[str, Any]:
     else:
         raise ValueError(mode)
     return {
-        "backend": backend, "mode": mode, "seconds": seconds, "frames": frames, "sum": total,
-        "baseline_mib": base, "peak_mib": _rss_mib(), "elapsed_s": time.perf_counter() - t0,
+        "backend": backend,
+        "mode": mode,
+        "seconds": seconds,
+        "frames": frames,
+        "sum": total,
+        "baseline_mib": base,
+        "peak_mib": _rss_mib(),
+        "elapsed_s": time.perf_counter() - t0,
     }
 
 
@@ -118,7 +124,10 @@ def measure(backend: str, mode: str, seconds: float, timeout: float = 900) -> di
     """Run :func:`worker` in a fresh interpreter and return its JSON record."""
     proc = subprocess.run(
         [sys.executable, "-m", "bench.memory", "--worker", backend, mode, str(seconds)],
-        capture_output=True, text=True, timeout=timeout, check=True,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=True,
         cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
     )
     return json.loads(proc.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
@@ -137,8 +146,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     lengths = [s.strip() for s in args.lengths.split(",")]
     cols = [(b, m) for b in args.backends.split(",") for m in args.modes.split(",")]
-    print("Peak RSS in MiB (increase over the post-import baseline in parentheses); mel spectrogram, "
-          f"n_fft 2048, hop 512, 128 mels, {SR} Hz float32, chunk_frames={CHUNK_FRAMES}")
+    print(
+        "Peak RSS in MiB (increase over the post-import baseline in parentheses); mel spectrogram, "
+        f"n_fft 2048, hop 512, 128 mels, {SR} Hz float32, chunk_frames={CHUNK_FRAMES}"
+    )
     print()
     print("| length | " + " | ".join(f"{b} {m}" for b, m in cols) + " |")
     print("|---|" + "---:|" * len(cols))

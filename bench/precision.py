@@ -26,7 +26,12 @@ from bench.presets import Preset, make_signal
 #: (label, class name, constructor keywords, call keywords); the inverse takes the STFT output.
 TRANSFORMS: list[tuple[str, str, dict[str, Any], dict[str, Any]]] = [
     ("STFT magnitude", "STFT", dict(n_fft=2048, hop_length=512, output_format="Magnitude"), {}),
-    ("STFT trainable (matmul)", "STFT", dict(n_fft=2048, hop_length=512, output_format="Magnitude", trainable=True), {}),
+    (
+        "STFT trainable (matmul)",
+        "STFT",
+        dict(n_fft=2048, hop_length=512, output_format="Magnitude", trainable=True),
+        {},
+    ),
     ("Mel 128", "MelSpectrogram", dict(sr=22050, n_fft=2048, hop_length=512, n_mels=128), {}),
     ("MFCC 20", "MFCC", dict(sr=22050, n_fft=2048, hop_length=512, n_mels=128, n_mfcc=20), {}),
     ("iSTFT", "iSTFT", dict(n_fft=2048, hop_length=512), {}),
@@ -37,7 +42,14 @@ TRANSFORMS: list[tuple[str, str, dict[str, Any], dict[str, Any]]] = [
     ("CFP", "CFP", dict(fs=22050), {}),
 ]
 
-COLUMNS = ["torch float16", "torch bfloat16", "torch autocast bf16", "torch autocast f16", "JAX float16", "JAX bfloat16"]
+COLUMNS = [
+    "torch float16",
+    "torch bfloat16",
+    "torch autocast bf16",
+    "torch autocast f16",
+    "JAX float16",
+    "JAX bfloat16",
+]
 
 
 def _errors(out: np.ndarray, ref: np.ndarray) -> tuple[float, float]:

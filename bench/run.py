@@ -1006,7 +1006,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=120.0,
         help="seconds (whole run) to spend, before retries, waiting for other processes to go idle (default 120)",
     )
-    p.add_argument("--fail-on-error", action="store_true", help="exit 1 when any of our cells (nnaudio_torch/nnaudio_jax) failed to build or run")
+    p.add_argument(
+        "--fail-on-error",
+        action="store_true",
+        help="exit 1 when any of our cells (nnaudio_torch/nnaudio_jax) failed to build or run",
+    )
     args = p.parse_args(argv)
     if args.repeat is None:
         args.repeat = 2 if args.quick else 7

@@ -245,8 +245,7 @@ def check_consistency(
     if spec.sr_arg is not None and sr is not None:
         if spec.sr_arg in cfg and float(cfg[spec.sr_arg]) != sr:
             raise ParameterError(
-                f"{spec.sr_arg}={cfg[spec.sr_arg]!r} differs from the signal's sample rate {sr:g} Hz "
-                "(no resampling)"
+                f"{spec.sr_arg}={cfg[spec.sr_arg]!r} differs from the signal's sample rate {sr:g} Hz (no resampling)"
             )
         cfg[spec.sr_arg] = sr
 
@@ -300,12 +299,23 @@ def check_consistency(
         if np.shape(j_part) != np.shape(t_part):
             raise ParameterError(f"{name}: torch gives shape {np.shape(t_part)}, JAX {np.shape(j_part)}")
         err = relative_errors(j_part, t_part)
-        results.append(OutputError(name, tuple(np.shape(t_part)), err["rel_l2"], err["rel_max"], err["abs_max"],
-                                   tol.exceeded(err)))
+        results.append(
+            OutputError(name, tuple(np.shape(t_part)), err["rel_l2"], err["rel_max"], err["abs_max"], tol.exceeded(err))
+        )
     return CheckReport(
-        transform=spec.name, config=resolved, dtype=dtype, source=source, sr=float(rate), n_samples=int(y.shape[-1]),
-        kind=spec.check_kind, tolerance=tol, outputs=results, torch_ms=torch_ms, jax_ms=jax_ms,
-        jax_compile_ms=compile_ms, repeat=repeat,
+        transform=spec.name,
+        config=resolved,
+        dtype=dtype,
+        source=source,
+        sr=float(rate),
+        n_samples=int(y.shape[-1]),
+        kind=spec.check_kind,
+        tolerance=tol,
+        outputs=results,
+        torch_ms=torch_ms,
+        jax_ms=jax_ms,
+        jax_compile_ms=compile_ms,
+        repeat=repeat,
     )
 
 
@@ -411,23 +421,61 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         ),
         epilog="Exit status: 0 when the backends agree, 1 when an error exceeds the tolerance, 2 on a usage error.",
     )
-    p.add_argument("file", nargs="?", metavar="FILE", help="audio file (mixed to mono, at its own rate); "
-                   "default: a built-in synthetic signal")
-    p.add_argument("--transform", "-t", required=True, metavar="NAME",
-                   help=f"class name or alias, any case ({names}; aliases {aliases})")
-    p.add_argument("--set", dest="settings", action="append", default=[], metavar="KEY=VALUE",
-                   help="constructor argument (repeatable); VALUE is JSON (512, null, true, '[\"kaiser\", 4.0]') or text")
-    p.add_argument("--config", metavar="JSON", help="constructor arguments as a JSON object, or a path to a JSON file "
-                   "(--set overrides its entries)")
+    p.add_argument(
+        "file",
+        nargs="?",
+        metavar="FILE",
+        help="audio file (mixed to mono, at its own rate); default: a built-in synthetic signal",
+    )
+    p.add_argument(
+        "--transform",
+        "-t",
+        required=True,
+        metavar="NAME",
+        help=f"class name or alias, any case ({names}; aliases {aliases})",
+    )
+    p.add_argument(
+        "--set",
+        dest="settings",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="constructor argument (repeatable); VALUE is JSON (512, null, true, '[\"kaiser\", 4.0]') or text",
+    )
+    p.add_argument(
+        "--config",
+        metavar="JSON",
+        help="constructor arguments as a JSON object, or a path to a JSON file (--set overrides its entries)",
+    )
     p.add_argument("--dtype", choices=("float32", "float64"), default="float32", help="kernel and signal dtype")
-    p.add_argument("--sr", type=_positive_float, default=None, metavar="SR",
-                   help="sample rate of the synthetic signal (default: the configuration's sr, else 22050)")
-    p.add_argument("--seconds", type=_positive_float, default=None, metavar="S",
-                   help=f"length of the synthetic signal (default {DEFAULT_SECONDS:g}), or of the part of FILE analysed")
-    p.add_argument("--repeat", type=_positive_int, default=DEFAULT_REPEAT, metavar="R",
-                   help=f"timed calls per backend (median; default {DEFAULT_REPEAT})")
-    p.add_argument("--tolerance-scale", type=_non_negative_float, default=1.0, metavar="F",
-                   help="multiply every tolerance by F (default 1; 0 fails on any difference)")
+    p.add_argument(
+        "--sr",
+        type=_positive_float,
+        default=None,
+        metavar="SR",
+        help="sample rate of the synthetic signal (default: the configuration's sr, else 22050)",
+    )
+    p.add_argument(
+        "--seconds",
+        type=_positive_float,
+        default=None,
+        metavar="S",
+        help=f"length of the synthetic signal (default {DEFAULT_SECONDS:g}), or of the part of FILE analysed",
+    )
+    p.add_argument(
+        "--repeat",
+        type=_positive_int,
+        default=DEFAULT_REPEAT,
+        metavar="R",
+        help=f"timed calls per backend (median; default {DEFAULT_REPEAT})",
+    )
+    p.add_argument(
+        "--tolerance-scale",
+        type=_non_negative_float,
+        default=1.0,
+        metavar="F",
+        help="multiply every tolerance by F (default 1; 0 fails on any difference)",
+    )
     p.set_defaults(func=run)
     return p
 
@@ -452,8 +500,14 @@ def run(args: argparse.Namespace) -> int:
 
         jax.config.update("jax_enable_x64", True)
     report = check_consistency(
-        args.transform, config, signal=args.file, sr=args.sr, seconds=args.seconds, dtype=args.dtype,
-        repeat=args.repeat, tolerance_scale=args.tolerance_scale,
+        args.transform,
+        config,
+        signal=args.file,
+        sr=args.sr,
+        seconds=args.seconds,
+        dtype=args.dtype,
+        repeat=args.repeat,
+        tolerance_scale=args.tolerance_scale,
     )
     print(report.format())
     return 0 if report.passed else EXIT_MISMATCH

@@ -34,7 +34,9 @@ class _CFPBase(nnx.Module):
         NumPerOct: int,  # noqa: N803
         dtype: Any,
     ) -> None:
-        cfg = CFPConfig(fr=fr, fs=fs, hop_length=hop_length, window_size=window_size, fc=fc, tc=tc, g=g, NumPerOct=NumPerOct)
+        cfg = CFPConfig(
+            fr=fr, fs=fs, hop_length=hop_length, window_size=window_size, fc=fc, tc=tc, g=g, NumPerOct=NumPerOct
+        )
         dt = resolve_dtype(dtype)
         self.config = cfg
         self.N, self.hop_length, self.window_size = cfg.n_fft, cfg.hop_length, cfg.window_size
@@ -48,9 +50,16 @@ class _CFPBase(nnx.Module):
         x, out_dtype = as_audio(x)
         self.config.check_length(x.shape[-1], trim_edges=self._trim_edges)
         out = F.cfp(
-            x, self.h[...].astype(x.dtype), self.freq2logfreq_matrix[...].astype(x.dtype),
-            self.quef2logfreq_matrix[...].astype(x.dtype), n_fft=self.N, hop_length=self.hop_length, g=self.g,
-            tc_idx=self.tc_idx, fc_idx=self.fc_idx, trim_edges=self._trim_edges,
+            x,
+            self.h[...].astype(x.dtype),
+            self.freq2logfreq_matrix[...].astype(x.dtype),
+            self.quef2logfreq_matrix[...].astype(x.dtype),
+            n_fft=self.N,
+            hop_length=self.hop_length,
+            g=self.g,
+            tc_idx=self.tc_idx,
+            fc_idx=self.fc_idx,
+            trim_edges=self._trim_edges,
         )
         return out, out_dtype
 

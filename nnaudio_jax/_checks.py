@@ -175,7 +175,9 @@ def as_spectrum(X: Any, *, n_bins: int, name: str = "X") -> tuple[Array, Any]:
         raise ParameterError(f"{name} is empty (shape {tuple(X.shape)}): no frames or bins to invert")
     if jnp.issubdtype(dt, jnp.complexfloating):
         if X.ndim < 2:
-            raise ParameterError(f"{name} has shape {tuple(X.shape)}: a complex spectrogram must be (..., freq, frames)")
+            raise ParameterError(
+                f"{name} has shape {tuple(X.shape)}: a complex spectrogram must be (..., freq, frames)"
+            )
         spec = jnp.asarray(X)
     elif jnp.issubdtype(dt, jnp.floating):
         if X.ndim < 3 or X.shape[-1] != 2:

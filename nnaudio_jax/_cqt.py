@@ -208,9 +208,19 @@ class CQT1992v2(nnx.Module):
     ) -> None:
         check_bool("verbose", verbose)
         cfg = CQT1992v2Config(
-            sr=sr, hop_length=hop_length, fmin=fmin, fmax=fmax, n_bins=n_bins, bins_per_octave=bins_per_octave,
-            filter_scale=filter_scale, norm=norm, window=window, center=center, pad_mode=pad_mode,
-            trainable=trainable, output_format=output_format,
+            sr=sr,
+            hop_length=hop_length,
+            fmin=fmin,
+            fmax=fmax,
+            n_bins=n_bins,
+            bins_per_octave=bins_per_octave,
+            filter_scale=filter_scale,
+            norm=norm,
+            window=window,
+            center=center,
+            pad_mode=pad_mode,
+            trainable=trainable,
+            output_format=output_format,
         )
         dt = resolve_dtype(dtype)
         self.config = cfg
@@ -230,13 +240,26 @@ class CQT1992v2(nnx.Module):
         kr, ki = self.cqt_kernels_real[...], self.cqt_kernels_imag[...]
         if not self.trainable and x.dtype == jnp.float32 and _designed(self.config, kr, ki):
             spec = FC.cqt_factored(
-                x, kr, ki, plan=self.config.factored(), width=self.config.width, center=self.center,
-                pad_mode=self.pad_mode, scale=scale, weights=_design_weights(self.config),
+                x,
+                kr,
+                ki,
+                plan=self.config.factored(),
+                width=self.config.width,
+                center=self.center,
+                pad_mode=self.pad_mode,
+                scale=scale,
+                weights=_design_weights(self.config),
             )
         else:
             spec = FC.cqt(
-                x, kr, ki, layout=self.config.layout(), width=self.config.width, center=self.center,
-                pad_mode=self.pad_mode, scale=scale,
+                x,
+                kr,
+                ki,
+                layout=self.config.layout(),
+                width=self.config.width,
+                center=self.center,
+                pad_mode=self.pad_mode,
+                scale=scale,
             )
         return spec, out_dtype
 
@@ -353,9 +376,20 @@ class CQT1992(nnx.Module):
     ) -> None:
         check_bool("verbose", verbose)
         cfg = CQT1992Config(
-            sr=sr, hop_length=hop_length, fmin=fmin, fmax=fmax, n_bins=n_bins, trainable_STFT=trainable_STFT,
-            trainable_CQT=trainable_CQT, bins_per_octave=bins_per_octave, filter_scale=filter_scale,
-            output_format=output_format, norm=norm, window=window, center=center, pad_mode=pad_mode,
+            sr=sr,
+            hop_length=hop_length,
+            fmin=fmin,
+            fmax=fmax,
+            n_bins=n_bins,
+            trainable_STFT=trainable_STFT,
+            trainable_CQT=trainable_CQT,
+            bins_per_octave=bins_per_octave,
+            filter_scale=filter_scale,
+            output_format=output_format,
+            norm=norm,
+            window=window,
+            center=center,
+            pad_mode=pad_mode,
         )
         dt = resolve_dtype(dtype)
         self.config = cfg
@@ -382,8 +416,15 @@ class CQT1992(nnx.Module):
         self.config.check_length(x.shape[-1])
         wcos, wsin = (self.wcos[...], self.wsin[...]) if self.trainable_STFT else (None, None)
         spec = FC.cqt_fourier(
-            x, self.cqt_kernels_real[...], self.cqt_kernels_imag[...], hop_length=self.hop_length, center=self.center,
-            pad_mode=self.pad_mode, wcos=wcos, wsin=wsin, scale=scale,
+            x,
+            self.cqt_kernels_real[...],
+            self.cqt_kernels_imag[...],
+            hop_length=self.hop_length,
+            center=self.center,
+            pad_mode=self.pad_mode,
+            wcos=wcos,
+            wsin=wsin,
+            scale=scale,
         )
         return spec, out_dtype
 

@@ -55,8 +55,11 @@ class _MultirateModule(nnx.Module):
         x, out_dtype = as_audio(x)
         self.config.check_length(x.shape[-1])
         spec = FM.multirate_cqt(
-            x, self.cqt_kernels_real[...].astype(x.dtype), self.cqt_kernels_imag[...].astype(x.dtype),
-            self.config.plan(), pad_mode=self.pad_mode,
+            x,
+            self.cqt_kernels_real[...].astype(x.dtype),
+            self.cqt_kernels_imag[...].astype(x.dtype),
+            self.config.plan(),
+            pad_mode=self.pad_mode,
         )
         if scale is not None:
             spec = spec * scale.astype(x.dtype)[:, None]
@@ -203,9 +206,20 @@ class CQT2010v2(_MultirateModule):
     ) -> None:
         check_bool("verbose", verbose)
         cfg = CQT2010v2Config(
-            sr=sr, hop_length=hop_length, fmin=fmin, fmax=fmax, n_bins=n_bins, filter_scale=filter_scale,
-            bins_per_octave=bins_per_octave, norm=norm, basis_norm=basis_norm, window=window, pad_mode=pad_mode,
-            earlydownsample=earlydownsample, trainable=trainable, output_format=output_format,
+            sr=sr,
+            hop_length=hop_length,
+            fmin=fmin,
+            fmax=fmax,
+            n_bins=n_bins,
+            filter_scale=filter_scale,
+            bins_per_octave=bins_per_octave,
+            norm=norm,
+            basis_norm=basis_norm,
+            window=window,
+            pad_mode=pad_mode,
+            earlydownsample=earlydownsample,
+            trainable=trainable,
+            output_format=output_format,
         )
         self._build(cfg, dtype)
 
@@ -313,9 +327,20 @@ class CQT2010(_MultirateModule):
     ) -> None:
         check_bool("verbose", verbose)
         cfg = CQT2010Config(
-            sr=sr, hop_length=hop_length, fmin=fmin, fmax=fmax, n_bins=n_bins, bins_per_octave=bins_per_octave,
-            norm=norm, basis_norm=basis_norm, window=window, pad_mode=pad_mode, trainable_STFT=trainable_STFT,
-            filter_scale=filter_scale, trainable_CQT=trainable_CQT, output_format=output_format,
+            sr=sr,
+            hop_length=hop_length,
+            fmin=fmin,
+            fmax=fmax,
+            n_bins=n_bins,
+            bins_per_octave=bins_per_octave,
+            norm=norm,
+            basis_norm=basis_norm,
+            window=window,
+            pad_mode=pad_mode,
+            trainable_STFT=trainable_STFT,
+            filter_scale=filter_scale,
+            trainable_CQT=trainable_CQT,
+            output_format=output_format,
             earlydownsample=earlydownsample,
         )
         self.trainable_STFT, self.trainable_CQT = cfg.trainable_STFT, cfg.trainable_CQT
@@ -429,9 +454,21 @@ class VQT(_MultirateModule):
     ) -> None:
         check_bool("verbose", verbose)
         cfg = VQTConfig(
-            sr=sr, hop_length=hop_length, fmin=fmin, fmax=fmax, n_bins=n_bins, filter_scale=filter_scale,
-            bins_per_octave=bins_per_octave, norm=norm, basis_norm=basis_norm, gamma=gamma, window=window,
-            pad_mode=pad_mode, earlydownsample=earlydownsample, trainable=trainable, output_format=output_format,
+            sr=sr,
+            hop_length=hop_length,
+            fmin=fmin,
+            fmax=fmax,
+            n_bins=n_bins,
+            filter_scale=filter_scale,
+            bins_per_octave=bins_per_octave,
+            norm=norm,
+            basis_norm=basis_norm,
+            gamma=gamma,
+            window=window,
+            pad_mode=pad_mode,
+            earlydownsample=earlydownsample,
+            trainable=trainable,
+            output_format=output_format,
         )
         self.gamma = cfg.gamma
         self._build(cfg, dtype)

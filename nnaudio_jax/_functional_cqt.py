@@ -67,8 +67,10 @@ def _taps(g: Array, layout: PolyphaseLayout, t0: int, t: int) -> Array:
     """
     n_bins = layout.n_bins
     parts = [
-        jnp.pad(g[:, t0 + block : t0 + block + t, 2 * col : 2 * (col + hi - lo)],
-                ((0, 0), (0, 0), (2 * lo, 2 * (n_bins - hi))))
+        jnp.pad(
+            g[:, t0 + block : t0 + block + t, 2 * col : 2 * (col + hi - lo)],
+            ((0, 0), (0, 0), (2 * lo, 2 * (n_bins - hi))),
+        )
         for block, lo, hi, col in layout.taps
     ]
     return functools.reduce(jnp.add, parts)
@@ -151,10 +153,16 @@ def cqt_factored(
         for g, v in zip(plan.groups, ws, strict=False):
             m = geo.t0 + g.first_block
             zg = z[:, m : m + t + g.n_blocks - 1, r0 : r0 + g.rank]
-            outs.append(jax.lax.conv_general_dilated(
-                zg, v, window_strides=(1,), padding="VALID", dimension_numbers=("NWC", "OIW", "NCW"),
-                precision=_HIGHEST,
-            ))  # (b, 2 n_g, t)
+            outs.append(
+                jax.lax.conv_general_dilated(
+                    zg,
+                    v,
+                    window_strides=(1,),
+                    padding="VALID",
+                    dimension_numbers=("NWC", "OIW", "NCW"),
+                    precision=_HIGHEST,
+                )
+            )  # (b, 2 n_g, t)
             r0 += g.rank
     if plan.direct is not None:
         gd = jnp.matmul(blocks, ws[-1], precision=_HIGHEST)

@@ -117,9 +117,21 @@ class Gammatonegram(nnx.Module):
             raise ParameterError(f"unexpected keyword argument(s) {sorted(kwargs)} for Gammatonegram")
         check_bool("verbose", verbose)
         cfg = GammatonegramConfig(
-            sr=sr, n_fft=n_fft, win_length=win_length, n_bins=n_bins, hop_length=hop_length, window=window,
-            center=center, pad_mode=pad_mode, power=power, htk=htk, fmin=fmin, fmax=fmax, norm=norm,
-            trainable_bins=trainable_bins, trainable_STFT=trainable_STFT,
+            sr=sr,
+            n_fft=n_fft,
+            win_length=win_length,
+            n_bins=n_bins,
+            hop_length=hop_length,
+            window=window,
+            center=center,
+            pad_mode=pad_mode,
+            power=power,
+            htk=htk,
+            fmin=fmin,
+            fmax=fmax,
+            norm=norm,
+            trainable_bins=trainable_bins,
+            trainable_STFT=trainable_STFT,
         )
         dt = resolve_dtype(dtype)
         self.config = cfg
@@ -127,8 +139,17 @@ class Gammatonegram(nnx.Module):
         self.trainable_bins, self.trainable_STFT = cfg.trainable_bins, cfg.trainable_STFT
         s = cfg.stft
         self.stft = STFT(
-            s.n_fft, win_length=s.win_length, hop_length=s.hop_length, window=s.window, center=s.center,
-            pad_mode=s.pad_mode, sr=s.sr, trainable=s.trainable, output_format="Magnitude", verbose=False, dtype=dt,
+            s.n_fft,
+            win_length=s.win_length,
+            hop_length=s.hop_length,
+            window=s.window,
+            center=s.center,
+            pad_mode=s.pad_mode,
+            sr=s.sr,
+            trainable=s.trainable,
+            output_format="Magnitude",
+            verbose=False,
+            dtype=dt,
         )
         basis = jnp.asarray(cfg.gammatone_basis(), dtype=dt)
         self.gammatone_basis = nnx.Param(basis) if cfg.trainable_bins else Buffer(basis)

@@ -127,8 +127,16 @@ class Griffin_Lim(nnx.Module):  # noqa: N801 - nnAudio2's name
         dtype: Any = None,
     ) -> None:
         cfg = GriffinLimConfig(
-            n_fft=n_fft, n_iter=n_iter, hop_length=hop_length, win_length=win_length, window=window, center=center,
-            pad_mode=pad_mode, momentum=momentum, init=init, random_state=random_state,
+            n_fft=n_fft,
+            n_iter=n_iter,
+            hop_length=hop_length,
+            win_length=win_length,
+            window=window,
+            center=center,
+            pad_mode=pad_mode,
+            momentum=momentum,
+            init=init,
+            random_state=random_state,
         )
         if cfg.momentum > 1:
             warnings.warn(f"Griffin-Lim with momentum={cfg.momentum} > 1 can be unstable", UserWarning, stacklevel=2)
@@ -179,7 +187,15 @@ class Griffin_Lim(nnx.Module):  # noqa: N801 - nnAudio2's name
         length = self.config.check_spectrogram(mag.shape[-2], mag.shape[-1], length)
         angles = self._initial_angles(mag, init_phase)
         y = F.griffinlim(
-            mag, angles, self.window[...].astype(mag.dtype), n_fft=self.n_fft, hop_length=self.hop_length,
-            n_iter=self.n_iter, center=self.center, pad_mode=self.pad_mode, momentum=self.momentum, length=length,
+            mag,
+            angles,
+            self.window[...].astype(mag.dtype),
+            n_fft=self.n_fft,
+            hop_length=self.hop_length,
+            n_iter=self.n_iter,
+            center=self.center,
+            pad_mode=self.pad_mode,
+            momentum=self.momentum,
+            length=length,
         )
         return y.astype(out_dtype)

@@ -32,7 +32,6 @@ from ._variables import Buffer
 __all__ = ["from_torch", "load", "load_nnaudio2_state_dict", "module_state", "restore", "save", "to_jax"]
 
 
-
 def _class_of(module: Any) -> str:
     """Class name of an ``nnaudio_jax`` module registered for interop, else ParameterError."""
     import nnaudio_jax
@@ -130,7 +129,9 @@ def restore(state: ModuleState, *, what: str) -> nnx.Module:
             "jax.config.update('jax_enable_x64', True) first"
         )
     try:
-        module = cls(**constructor_kwargs(state.class_name, state.config), dtype=state.dtype)  # resolve_dtype takes the name
+        module = cls(
+            **constructor_kwargs(state.class_name, state.config), dtype=state.dtype
+        )  # resolve_dtype takes the name
     except (ParameterError, TypeError) as e:
         raise ParameterError(f"{what}: the configuration does not build a {state.class_name}: {e}") from None
     if config_dict(module) != state.config:
@@ -250,7 +251,11 @@ def load_nnaudio2_state_dict(module: nnx.Module, state_dict: Any) -> nnx.Module:
     """
     name = _class_of(module)
     arrays = nnaudio2_arrays(
-        get_spec(name), module.config, state_dict, shapes=_shapes(module), trainable=_trainable(module)  # type: ignore[attr-defined]
+        get_spec(name),
+        module.config,
+        state_dict,
+        shapes=_shapes(module),
+        trainable=_trainable(module),  # type: ignore[attr-defined]
     )
     _set(module, arrays)
     return module

@@ -145,9 +145,20 @@ class STFT(nnx.Module):
     ) -> None:
         check_bool("verbose", verbose)
         cfg = STFTConfig(
-            n_fft=n_fft, win_length=win_length, freq_bins=freq_bins, hop_length=hop_length, window=window,
-            freq_scale=freq_scale, center=center, pad_mode=pad_mode, iSTFT=iSTFT, fmin=fmin, fmax=fmax, sr=sr,
-            trainable=trainable, output_format=output_format,
+            n_fft=n_fft,
+            win_length=win_length,
+            freq_bins=freq_bins,
+            hop_length=hop_length,
+            window=window,
+            freq_scale=freq_scale,
+            center=center,
+            pad_mode=pad_mode,
+            iSTFT=iSTFT,
+            fmin=fmin,
+            fmax=fmax,
+            sr=sr,
+            trainable=trainable,
+            output_format=output_format,
         )
         dt = resolve_dtype(dtype)
         self.config = cfg
@@ -168,13 +179,22 @@ class STFT(nnx.Module):
         self.config.check_length(x.shape[-1])
         if self.trainable or not self.config.uses_fft:
             spec = F.stft_matmul(
-                x, self.wcos[...].astype(x.dtype), self.wsin[...].astype(x.dtype), hop_length=self.hop_length,
-                center=self.center, pad_mode=self.pad_mode,
+                x,
+                self.wcos[...].astype(x.dtype),
+                self.wsin[...].astype(x.dtype),
+                hop_length=self.hop_length,
+                center=self.center,
+                pad_mode=self.pad_mode,
             )
         else:
             spec = F.stft(
-                x, self.window[...].astype(x.dtype), n_fft=self.n_fft, hop_length=self.hop_length,
-                center=self.center, pad_mode=self.pad_mode, freq_bins=self.freq_bins,
+                x,
+                self.window[...].astype(x.dtype),
+                n_fft=self.n_fft,
+                hop_length=self.hop_length,
+                center=self.center,
+                pad_mode=self.pad_mode,
+                freq_bins=self.freq_bins,
             )
         return spec, out_dtype
 
@@ -191,14 +211,15 @@ class STFT(nnx.Module):
         -------
         Array [shape=(..., freq_bins, frames)] or [shape=(..., freq_bins, frames, 2)]
         """
-        fmt = self.output_format if output_format is None else check_choice(
-            "output_format", output_format, ("Magnitude", "Complex", "Phase"))
+        fmt = (
+            self.output_format
+            if output_format is None
+            else check_choice("output_format", output_format, ("Magnitude", "Complex", "Phase"))
+        )
         spec, out_dtype = self.complex_spectrum(x)
         return _format(spec, fmt, out_dtype)
 
-    def inverse(
-        self, X: Any, onesided: bool = True, length: int | None = None, refresh_win: bool = True
-    ) -> Array:
+    def inverse(self, X: Any, onesided: bool = True, length: int | None = None, refresh_win: bool = True) -> Array:
         """Invert a complex STFT (exact for the analysis window; weighted overlap-add).
 
         Parameters
@@ -307,9 +328,19 @@ class iSTFT(nnx.Module):  # noqa: N801 - nnAudio2's name
     ) -> None:
         check_bool("verbose", verbose)
         cfg = ISTFTConfig(
-            n_fft=n_fft, win_length=win_length, freq_bins=freq_bins, hop_length=hop_length, window=window,
-            freq_scale=freq_scale, center=center, fmin=fmin, fmax=fmax, sr=sr, trainable_kernels=trainable_kernels,
-            trainable_window=trainable_window, refresh_win=refresh_win,
+            n_fft=n_fft,
+            win_length=win_length,
+            freq_bins=freq_bins,
+            hop_length=hop_length,
+            window=window,
+            freq_scale=freq_scale,
+            center=center,
+            fmin=fmin,
+            fmax=fmax,
+            sr=sr,
+            trainable_kernels=trainable_kernels,
+            trainable_window=trainable_window,
+            refresh_win=refresh_win,
         )
         dt = resolve_dtype(dtype)
         self.config = cfg

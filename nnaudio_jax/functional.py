@@ -303,6 +303,7 @@ def istft_matmul(
     )
     return _synthesise(frames, window, hop_length=hop_length, center=center, length=length, batch=batch)
 
+
 # The full-rate constant-Q transforms live in their own module, re-exported here.
 from ._functional_cqt import cqt, cqt_fourier  # noqa: E402, F401
 

@@ -36,7 +36,9 @@ class _CFPBase(nn.Module):
         dtype: torch.dtype | None,
     ) -> None:
         super().__init__()
-        cfg = CFPConfig(fr=fr, fs=fs, hop_length=hop_length, window_size=window_size, fc=fc, tc=tc, g=g, NumPerOct=NumPerOct)
+        cfg = CFPConfig(
+            fr=fr, fs=fs, hop_length=hop_length, window_size=window_size, fc=fc, tc=tc, g=g, NumPerOct=NumPerOct
+        )
         dt = resolve_dtype(dtype)
         self.config = cfg
         self.N, self.hop_length, self.window_size = cfg.n_fft, cfg.hop_length, cfg.window_size
@@ -50,16 +52,25 @@ class _CFPBase(nn.Module):
         x, out_dtype = as_audio(x)
         self.config.check_length(x.shape[-1], trim_edges=self._trim_edges)
         out = F.cfp(
-            x, self.h.to(x.dtype), self.freq2logfreq_matrix.to(x.dtype), self.quef2logfreq_matrix.to(x.dtype),
-            n_fft=self.N, hop_length=self.hop_length, g=self.g, tc_idx=self.tc_idx, fc_idx=self.fc_idx,
+            x,
+            self.h.to(x.dtype),
+            self.freq2logfreq_matrix.to(x.dtype),
+            self.quef2logfreq_matrix.to(x.dtype),
+            n_fft=self.N,
+            hop_length=self.hop_length,
+            g=self.g,
+            tc_idx=self.tc_idx,
+            fc_idx=self.fc_idx,
             trim_edges=self._trim_edges,
         )
         return out, out_dtype
 
     def extra_repr(self) -> str:
         c = self.config
-        return (f"fr={c.fr}, fs={c.fs}, hop_length={c.hop_length}, window_size={c.window_size}, fc={c.fc}, "
-                f"tc={c.tc}, g={list(c.g)}, NumPerOct={c.NumPerOct}")
+        return (
+            f"fr={c.fr}, fs={c.fs}, hop_length={c.hop_length}, window_size={c.window_size}, fc={c.fc}, "
+            f"tc={c.tc}, g={list(c.g)}, NumPerOct={c.NumPerOct}"
+        )
 
 
 class Combined_Frequency_Periodicity(_CFPBase):  # noqa: N801 - nnAudio2's name

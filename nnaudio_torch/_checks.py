@@ -167,7 +167,9 @@ def as_spectrum(
         raise ParameterError(f"{name} is empty (shape {tuple(X.shape)}): no frames or bins to invert")
     if X.dtype.is_complex:
         if X.ndim < 2:
-            raise ParameterError(f"{name} has shape {tuple(X.shape)}: a complex spectrogram must be (..., freq, frames)")
+            raise ParameterError(
+                f"{name} has shape {tuple(X.shape)}: a complex spectrogram must be (..., freq, frames)"
+            )
         spec = X
     elif X.dtype.is_floating_point:
         if X.ndim < 3 or X.shape[-1] != 2:

@@ -55,9 +55,7 @@ def _mfcc_chunks(module: Any, x: Any, plan: list[Chunk], geometry: FrameGeometry
         yield out
 
 
-def iter_chunked(
-    module: nn.Module, x: Any, *, chunk_frames: int = 1024, **call: Any
-) -> Iterator[tuple[slice, Tensor]]:
+def iter_chunked(module: nn.Module, x: Any, *, chunk_frames: int = 1024, **call: Any) -> Iterator[tuple[slice, Tensor]]:
     """Run a framewise transform on a long signal chunk by chunk, yielding the output frames.
 
     Parameters

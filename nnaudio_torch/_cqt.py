@@ -173,9 +173,19 @@ class CQT1992v2(nn.Module):
         super().__init__()
         check_bool("verbose", verbose)
         cfg = CQT1992v2Config(
-            sr=sr, hop_length=hop_length, fmin=fmin, fmax=fmax, n_bins=n_bins, bins_per_octave=bins_per_octave,
-            filter_scale=filter_scale, norm=norm, window=window, center=center, pad_mode=pad_mode,
-            trainable=trainable, output_format=output_format,
+            sr=sr,
+            hop_length=hop_length,
+            fmin=fmin,
+            fmax=fmax,
+            n_bins=n_bins,
+            bins_per_octave=bins_per_octave,
+            filter_scale=filter_scale,
+            norm=norm,
+            window=window,
+            center=center,
+            pad_mode=pad_mode,
+            trainable=trainable,
+            output_format=output_format,
         )
         dt = resolve_dtype(dtype)
         self.config = cfg
@@ -228,7 +238,10 @@ class CQT1992v2(nn.Module):
                 with torch.inference_mode(False), torch.no_grad():
                     scale = _scale(normalization_type, self.lengths)
                     self._weights[dtype, normalization_type] = FC.factored_weights(
-                        kr.to(dtype), ki.to(dtype), self._plan, (self._basis, self._fcols, self._dcols),
+                        kr.to(dtype),
+                        ki.to(dtype),
+                        self._plan,
+                        (self._basis, self._fcols, self._dcols),
                         scale=None if scale is None else scale.to(dtype),
                     )
         return self._weights.get((dtype, normalization_type)) if self._design_ok else None
@@ -242,13 +255,25 @@ class CQT1992v2(nn.Module):
         weights = self._factored_weights(x.dtype, normalization_type) if frozen32 else None
         if weights is not None:  # the output scaling is folded into the cached weights
             spec = FC.cqt_factored(
-                x, weights, self._basis, plan=self._plan, width=self._width, center=self.center,
+                x,
+                weights,
+                self._basis,
+                plan=self._plan,
+                width=self._width,
+                center=self.center,
                 pad_mode=self.pad_mode,
             )
         else:
             spec = FC.cqt(
-                x, self.cqt_kernels_real, self.cqt_kernels_imag, layout=self._layout, width=self._width,
-                center=self.center, pad_mode=self.pad_mode, scale=scale, columns=self._columns,
+                x,
+                self.cqt_kernels_real,
+                self.cqt_kernels_imag,
+                layout=self._layout,
+                width=self._width,
+                center=self.center,
+                pad_mode=self.pad_mode,
+                scale=scale,
+                columns=self._columns,
             )
         return spec, out_dtype
 
@@ -283,8 +308,10 @@ class CQT1992v2(nn.Module):
 
     def extra_repr(self) -> str:
         c = self.config
-        return (f"sr={c.sr}, hop_length={c.hop_length}, fmin={c.fmin}, n_bins={c.n_bins}, "
-                f"bins_per_octave={c.bins_per_octave}, trainable={c.trainable}, output_format={c.output_format!r}")
+        return (
+            f"sr={c.sr}, hop_length={c.hop_length}, fmin={c.fmin}, n_bins={c.n_bins}, "
+            f"bins_per_octave={c.bins_per_octave}, trainable={c.trainable}, output_format={c.output_format!r}"
+        )
 
 
 #: nnAudio2's alias: ``CQT`` is :class:`CQT1992v2`.
@@ -377,9 +404,20 @@ class CQT1992(nn.Module):
         super().__init__()
         check_bool("verbose", verbose)
         cfg = CQT1992Config(
-            sr=sr, hop_length=hop_length, fmin=fmin, fmax=fmax, n_bins=n_bins, trainable_STFT=trainable_STFT,
-            trainable_CQT=trainable_CQT, bins_per_octave=bins_per_octave, filter_scale=filter_scale,
-            output_format=output_format, norm=norm, window=window, center=center, pad_mode=pad_mode,
+            sr=sr,
+            hop_length=hop_length,
+            fmin=fmin,
+            fmax=fmax,
+            n_bins=n_bins,
+            trainable_STFT=trainable_STFT,
+            trainable_CQT=trainable_CQT,
+            bins_per_octave=bins_per_octave,
+            filter_scale=filter_scale,
+            output_format=output_format,
+            norm=norm,
+            window=window,
+            center=center,
+            pad_mode=pad_mode,
         )
         dt = resolve_dtype(dtype)
         self.config = cfg
@@ -409,8 +447,15 @@ class CQT1992(nn.Module):
         self.config.check_length(x.shape[-1])
         wcos, wsin = (self.wcos, self.wsin) if self.trainable_STFT else (None, None)
         spec = FC.cqt_fourier(
-            x, self.cqt_kernels_real, self.cqt_kernels_imag, hop_length=self.hop_length, center=self.center,
-            pad_mode=self.pad_mode, wcos=wcos, wsin=wsin, scale=scale,
+            x,
+            self.cqt_kernels_real,
+            self.cqt_kernels_imag,
+            hop_length=self.hop_length,
+            center=self.center,
+            pad_mode=self.pad_mode,
+            wcos=wcos,
+            wsin=wsin,
+            scale=scale,
         )
         return spec, out_dtype
 
@@ -441,6 +486,7 @@ class CQT1992(nn.Module):
 
     def extra_repr(self) -> str:
         c = self.config
-        return (f"sr={c.sr}, hop_length={c.hop_length}, fmin={c.fmin}, n_bins={c.n_bins}, width={c.width}, "
-                f"trainable_STFT={c.trainable_STFT}, trainable_CQT={c.trainable_CQT}")
-
+        return (
+            f"sr={c.sr}, hop_length={c.hop_length}, fmin={c.fmin}, n_bins={c.n_bins}, width={c.width}, "
+            f"trainable_STFT={c.trainable_STFT}, trainable_CQT={c.trainable_CQT}"
+        )

@@ -65,8 +65,12 @@ class _MultirateModule(nn.Module):
         x, out_dtype = as_audio(x, device=self.lengths.device)
         self.config.check_length(x.shape[-1])
         spec = FM.multirate_cqt(
-            x, self.cqt_kernels_real.to(x.dtype), self.cqt_kernels_imag.to(x.dtype), self._plan,
-            pad_mode=self.pad_mode, indices=self._indices,
+            x,
+            self.cqt_kernels_real.to(x.dtype),
+            self.cqt_kernels_imag.to(x.dtype),
+            self._plan,
+            pad_mode=self.pad_mode,
+            indices=self._indices,
         )
         if scale is not None:
             spec = spec * scale.to(x.dtype)[:, None]
@@ -99,9 +103,11 @@ class _MultirateModule(nn.Module):
 
     def extra_repr(self) -> str:
         c = self.config
-        return (f"sr={c.sr}, hop_length={c.hop_length}, fmin={c.fmin}, n_bins={c.n_bins}, "
-                f"bins_per_octave={c.bins_per_octave}, levels={self._plan.levels}, trainable={self.trainable}, "
-                f"output_format={c.output_format!r}")
+        return (
+            f"sr={c.sr}, hop_length={c.hop_length}, fmin={c.fmin}, n_bins={c.n_bins}, "
+            f"bins_per_octave={c.bins_per_octave}, levels={self._plan.levels}, trainable={self.trainable}, "
+            f"output_format={c.output_format!r}"
+        )
 
 
 class CQT2010v2(_MultirateModule):
@@ -220,9 +226,20 @@ class CQT2010v2(_MultirateModule):
         super().__init__()
         check_bool("verbose", verbose)
         cfg = CQT2010v2Config(
-            sr=sr, hop_length=hop_length, fmin=fmin, fmax=fmax, n_bins=n_bins, filter_scale=filter_scale,
-            bins_per_octave=bins_per_octave, norm=norm, basis_norm=basis_norm, window=window, pad_mode=pad_mode,
-            earlydownsample=earlydownsample, trainable=trainable, output_format=output_format,
+            sr=sr,
+            hop_length=hop_length,
+            fmin=fmin,
+            fmax=fmax,
+            n_bins=n_bins,
+            filter_scale=filter_scale,
+            bins_per_octave=bins_per_octave,
+            norm=norm,
+            basis_norm=basis_norm,
+            window=window,
+            pad_mode=pad_mode,
+            earlydownsample=earlydownsample,
+            trainable=trainable,
+            output_format=output_format,
         )
         self._build(cfg, dtype)
 
@@ -330,9 +347,20 @@ class CQT2010(_MultirateModule):
         super().__init__()
         check_bool("verbose", verbose)
         cfg = CQT2010Config(
-            sr=sr, hop_length=hop_length, fmin=fmin, fmax=fmax, n_bins=n_bins, bins_per_octave=bins_per_octave,
-            norm=norm, basis_norm=basis_norm, window=window, pad_mode=pad_mode, trainable_STFT=trainable_STFT,
-            filter_scale=filter_scale, trainable_CQT=trainable_CQT, output_format=output_format,
+            sr=sr,
+            hop_length=hop_length,
+            fmin=fmin,
+            fmax=fmax,
+            n_bins=n_bins,
+            bins_per_octave=bins_per_octave,
+            norm=norm,
+            basis_norm=basis_norm,
+            window=window,
+            pad_mode=pad_mode,
+            trainable_STFT=trainable_STFT,
+            filter_scale=filter_scale,
+            trainable_CQT=trainable_CQT,
+            output_format=output_format,
             earlydownsample=earlydownsample,
         )
         self.trainable_STFT, self.trainable_CQT = cfg.trainable_STFT, cfg.trainable_CQT
@@ -446,9 +474,21 @@ class VQT(_MultirateModule):
         super().__init__()
         check_bool("verbose", verbose)
         cfg = VQTConfig(
-            sr=sr, hop_length=hop_length, fmin=fmin, fmax=fmax, n_bins=n_bins, filter_scale=filter_scale,
-            bins_per_octave=bins_per_octave, norm=norm, basis_norm=basis_norm, gamma=gamma, window=window,
-            pad_mode=pad_mode, earlydownsample=earlydownsample, trainable=trainable, output_format=output_format,
+            sr=sr,
+            hop_length=hop_length,
+            fmin=fmin,
+            fmax=fmax,
+            n_bins=n_bins,
+            filter_scale=filter_scale,
+            bins_per_octave=bins_per_octave,
+            norm=norm,
+            basis_norm=basis_norm,
+            gamma=gamma,
+            window=window,
+            pad_mode=pad_mode,
+            earlydownsample=earlydownsample,
+            trainable=trainable,
+            output_format=output_format,
         )
         self.gamma = cfg.gamma
         self._build(cfg, dtype)

@@ -22,7 +22,13 @@ from nnaudio_shared import FactoredPlan, PolyphaseLayout, polyphase_geometry, re
 from torch import Tensor
 
 __all__ = [
-    "cqt", "cqt_factored", "cqt_fourier", "cqt_pad", "cqt_weights", "factored_buffers", "factored_weights",
+    "cqt",
+    "cqt_factored",
+    "cqt_fourier",
+    "cqt_pad",
+    "cqt_weights",
+    "factored_buffers",
+    "factored_weights",
     "layout_columns",
 ]
 
@@ -149,9 +155,11 @@ def factored_buffers(plan: FactoredPlan) -> tuple[Tensor | None, Tensor | None, 
     basis = fcols = dcols = None
     if plan.groups:
         basis = torch.tensor(plan.basis)
-        fcols = torch.from_numpy(np.stack(
-            [np.concatenate([getattr(g, a) for g in plan.groups]) for a in ("kernel_start", "shift", "size")]
-        ).astype(np.int64))
+        fcols = torch.from_numpy(
+            np.stack(
+                [np.concatenate([getattr(g, a) for g in plan.groups]) for a in ("kernel_start", "shift", "size")]
+            ).astype(np.int64)
+        )
     if plan.direct is not None:
         dcols = layout_columns(plan.direct).clone()
     return basis, fcols, dcols

@@ -133,8 +133,16 @@ class Griffin_Lim(nn.Module):  # noqa: N801 - nnAudio2's name
     ) -> None:
         super().__init__()
         cfg = GriffinLimConfig(
-            n_fft=n_fft, n_iter=n_iter, hop_length=hop_length, win_length=win_length, window=window, center=center,
-            pad_mode=pad_mode, momentum=momentum, init=init, random_state=random_state,
+            n_fft=n_fft,
+            n_iter=n_iter,
+            hop_length=hop_length,
+            win_length=win_length,
+            window=window,
+            center=center,
+            pad_mode=pad_mode,
+            momentum=momentum,
+            init=init,
+            random_state=random_state,
         )
         if cfg.momentum > 1:
             warnings.warn(f"Griffin-Lim with momentum={cfg.momentum} > 1 can be unstable", UserWarning, stacklevel=2)
@@ -190,13 +198,22 @@ class Griffin_Lim(nn.Module):  # noqa: N801 - nnAudio2's name
         length = self.config.check_spectrogram(mag.shape[-2], mag.shape[-1], length)
         angles = self._initial_angles(mag, init_phase)
         y = F.griffinlim(
-            mag, angles, self.window.to(mag.dtype), n_fft=self.n_fft, hop_length=self.hop_length, n_iter=self.n_iter,
-            center=self.center, pad_mode=self.pad_mode, momentum=self.momentum, length=length,
+            mag,
+            angles,
+            self.window.to(mag.dtype),
+            n_fft=self.n_fft,
+            hop_length=self.hop_length,
+            n_iter=self.n_iter,
+            center=self.center,
+            pad_mode=self.pad_mode,
+            momentum=self.momentum,
+            length=length,
         )
         return y.to(out_dtype)
 
     def extra_repr(self) -> str:
         c = self.config
-        return (f"n_fft={c.n_fft}, n_iter={c.n_iter}, hop_length={c.hop_length}, momentum={c.momentum}, "
-                f"init={c.init!r}, random_state={c.random_state}")
-
+        return (
+            f"n_fft={c.n_fft}, n_iter={c.n_iter}, hop_length={c.hop_length}, momentum={c.momentum}, "
+            f"init={c.init!r}, random_state={c.random_state}"
+        )

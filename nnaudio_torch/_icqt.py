@@ -383,9 +383,20 @@ class iCQT(nn.Module):  # noqa: N801 - nnAudio2's name
         super().__init__()
         check_bool("verbose", verbose)
         cfg = ICQTConfig(
-            sr=sr, hop_length=hop_length, fmin=fmin, fmax=fmax, n_bins=n_bins, bins_per_octave=bins_per_octave,
-            filter_scale=filter_scale, norm=norm, window=window, center=center, pad_mode=pad_mode, n_iter=n_iter,
-            gamma=gamma, normalization_type=normalization_type,
+            sr=sr,
+            hop_length=hop_length,
+            fmin=fmin,
+            fmax=fmax,
+            n_bins=n_bins,
+            bins_per_octave=bins_per_octave,
+            filter_scale=filter_scale,
+            norm=norm,
+            window=window,
+            center=center,
+            pad_mode=pad_mode,
+            n_iter=n_iter,
+            gamma=gamma,
+            normalization_type=normalization_type,
         )
         dt = resolve_dtype(dtype)
         self.config = cfg
@@ -425,10 +436,19 @@ class iCQT(nn.Module):  # noqa: N801 - nnAudio2's name
         n_samples = length if length is not None and cfg.n_frames(length) == n_frames else cfg.signal_length(n_frames)
         end_width, end_strength = cfg.end_weighting()
         y = icqt(
-            spec, self.cqt_kernels_real, self.cqt_kernels_imag, layout=cfg.layout(), width=cfg.width,
-            n_samples=n_samples, n_iter=self.n_iter, center=self.center, pad_mode=self.pad_mode,
-            scale=_scale(cfg.normalization_type, self.lengths), weights=self.weights,
-            end_width=end_width, end_strength=end_strength,
+            spec,
+            self.cqt_kernels_real,
+            self.cqt_kernels_imag,
+            layout=cfg.layout(),
+            width=cfg.width,
+            n_samples=n_samples,
+            n_iter=self.n_iter,
+            center=self.center,
+            pad_mode=self.pad_mode,
+            scale=_scale(cfg.normalization_type, self.lengths),
+            weights=self.weights,
+            end_width=end_width,
+            end_strength=end_strength,
         )
         if length is not None and length != n_samples:
             y = y[..., :length] if length < n_samples else torch.nn.functional.pad(y, (0, length - n_samples))
@@ -436,5 +456,7 @@ class iCQT(nn.Module):  # noqa: N801 - nnAudio2's name
 
     def extra_repr(self) -> str:
         c = self.config
-        return (f"sr={c.sr}, hop_length={c.hop_length}, fmin={c.fmin}, n_bins={c.n_bins}, "
-                f"bins_per_octave={c.bins_per_octave}, gamma={c.gamma}, n_iter={c.n_iter}")
+        return (
+            f"sr={c.sr}, hop_length={c.hop_length}, fmin={c.fmin}, n_bins={c.n_bins}, "
+            f"bins_per_octave={c.bins_per_octave}, gamma={c.gamma}, n_iter={c.n_iter}"
+        )

@@ -29,7 +29,6 @@ from torch import Tensor, nn
 __all__ = ["from_jax", "load", "load_nnaudio2_state_dict", "module_state", "restore", "save", "to_torch"]
 
 
-
 def _class_of(module: Any) -> str:
     """Class name of an ``nnaudio_torch`` module registered for interop, else ParameterError."""
     import nnaudio_torch
@@ -92,13 +91,16 @@ def restore(state: ModuleState, *, what: str) -> nn.Module:
     if cls is None:
         raise ParameterError(f"{what}: nnaudio_torch has no {state.class_name}")
     try:
-        module = cls(**constructor_kwargs(state.class_name, state.config), dtype=state.dtype)  # resolve_dtype takes the name
+        module = cls(
+            **constructor_kwargs(state.class_name, state.config), dtype=state.dtype
+        )  # resolve_dtype takes the name
     except (ParameterError, TypeError) as e:
         raise ParameterError(f"{what}: the configuration does not build a {state.class_name}: {e}") from None
     if config_dict(module) != state.config:
         raise ParameterError(f"{what}: the configuration {state.config} does not rebuild the same {state.class_name}")
-    check_state(state, reference=module_state(module).arrays, trainable={k for k, _ in module.named_parameters()},
-                what=what)
+    check_state(
+        state, reference=module_state(module).arrays, trainable={k for k, _ in module.named_parameters()}, what=what
+    )
     with torch.no_grad():
         module.load_state_dict({k: torch.from_numpy(np.array(v, copy=True)) for k, v in state.arrays.items()})
     return module

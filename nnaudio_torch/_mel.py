@@ -113,9 +113,21 @@ class MelSpectrogram(nn.Module):
             raise ParameterError(f"unexpected keyword argument(s) {sorted(kwargs)} for MelSpectrogram")
         check_bool("verbose", verbose)
         cfg = MelSpectrogramConfig(
-            sr=sr, n_fft=n_fft, win_length=win_length, n_mels=n_mels, hop_length=hop_length, window=window,
-            center=center, pad_mode=pad_mode, power=power, htk=htk, fmin=fmin, fmax=fmax, norm=norm,
-            trainable_mel=trainable_mel, trainable_STFT=trainable_STFT,
+            sr=sr,
+            n_fft=n_fft,
+            win_length=win_length,
+            n_mels=n_mels,
+            hop_length=hop_length,
+            window=window,
+            center=center,
+            pad_mode=pad_mode,
+            power=power,
+            htk=htk,
+            fmin=fmin,
+            fmax=fmax,
+            norm=norm,
+            trainable_mel=trainable_mel,
+            trainable_STFT=trainable_STFT,
         )
         dt = resolve_dtype(dtype)
         self.config = cfg
@@ -123,8 +135,17 @@ class MelSpectrogram(nn.Module):
         self.trainable_mel, self.trainable_STFT = cfg.trainable_mel, cfg.trainable_STFT
         s = cfg.stft
         self.stft = STFT(
-            s.n_fft, win_length=s.win_length, hop_length=s.hop_length, window=s.window, center=s.center,
-            pad_mode=s.pad_mode, sr=s.sr, trainable=s.trainable, output_format="Magnitude", verbose=False, dtype=dt,
+            s.n_fft,
+            win_length=s.win_length,
+            hop_length=s.hop_length,
+            window=s.window,
+            center=s.center,
+            pad_mode=s.pad_mode,
+            sr=s.sr,
+            trainable=s.trainable,
+            output_format="Magnitude",
+            verbose=False,
+            dtype=dt,
         )
         mel_basis = torch.tensor(cfg.mel_basis(), dtype=dt)
         if cfg.trainable_mel:
@@ -150,8 +171,10 @@ class MelSpectrogram(nn.Module):
 
     def extra_repr(self) -> str:
         c = self.config
-        return (f"sr={c.sr}, n_fft={c.n_fft}, n_mels={c.n_mels}, hop_length={c.hop_length}, "
-                f"trainable_mel={c.trainable_mel}, trainable_STFT={c.trainable_STFT}")
+        return (
+            f"sr={c.sr}, n_fft={c.n_fft}, n_mels={c.n_mels}, hop_length={c.hop_length}, "
+            f"trainable_mel={c.trainable_mel}, trainable_STFT={c.trainable_STFT}"
+        )
 
 
 class MFCC(nn.Module):
@@ -229,10 +252,23 @@ class MFCC(nn.Module):
         self.ref, self.amin, self.top_db = cfg.ref, cfg.amin, cfg.top_db
         m = cfg.mel
         self.melspec_layer = MelSpectrogram(
-            m.sr, n_fft=m.n_fft, win_length=m.win_length, n_mels=m.n_mels, hop_length=m.hop_length,
-            window=m.window, center=m.center, pad_mode=m.pad_mode, power=m.power, htk=m.htk, fmin=m.fmin,
-            fmax=m.fmax, norm=m.norm, trainable_mel=m.trainable_mel, trainable_STFT=m.trainable_STFT,
-            verbose=False, dtype=dt,
+            m.sr,
+            n_fft=m.n_fft,
+            win_length=m.win_length,
+            n_mels=m.n_mels,
+            hop_length=m.hop_length,
+            window=m.window,
+            center=m.center,
+            pad_mode=m.pad_mode,
+            power=m.power,
+            htk=m.htk,
+            fmin=m.fmin,
+            fmax=m.fmax,
+            norm=m.norm,
+            trainable_mel=m.trainable_mel,
+            trainable_STFT=m.trainable_STFT,
+            verbose=False,
+            dtype=dt,
         )
         self.register_buffer("dct", torch.tensor(cfg.dct(), dtype=dt))
 

@@ -150,9 +150,20 @@ class STFT(nn.Module):
         super().__init__()
         check_bool("verbose", verbose)
         cfg = STFTConfig(
-            n_fft=n_fft, win_length=win_length, freq_bins=freq_bins, hop_length=hop_length, window=window,
-            freq_scale=freq_scale, center=center, pad_mode=pad_mode, iSTFT=iSTFT, fmin=fmin, fmax=fmax, sr=sr,
-            trainable=trainable, output_format=output_format,
+            n_fft=n_fft,
+            win_length=win_length,
+            freq_bins=freq_bins,
+            hop_length=hop_length,
+            window=window,
+            freq_scale=freq_scale,
+            center=center,
+            pad_mode=pad_mode,
+            iSTFT=iSTFT,
+            fmin=fmin,
+            fmax=fmax,
+            sr=sr,
+            trainable=trainable,
+            output_format=output_format,
         )
         dt = resolve_dtype(dtype)
         self.config = cfg
@@ -177,13 +188,22 @@ class STFT(nn.Module):
         self.config.check_length(x.shape[-1])
         if self.trainable or not self.config.uses_fft:
             spec = F.stft_matmul(
-                x, self.wcos.to(x.dtype), self.wsin.to(x.dtype), hop_length=self.hop_length,
-                center=self.center, pad_mode=self.pad_mode,
+                x,
+                self.wcos.to(x.dtype),
+                self.wsin.to(x.dtype),
+                hop_length=self.hop_length,
+                center=self.center,
+                pad_mode=self.pad_mode,
             )
         else:
             spec = F.stft(
-                x, self.window.to(x.dtype), n_fft=self.n_fft, hop_length=self.hop_length, center=self.center,
-                pad_mode=self.pad_mode, freq_bins=self.freq_bins,
+                x,
+                self.window.to(x.dtype),
+                n_fft=self.n_fft,
+                hop_length=self.hop_length,
+                center=self.center,
+                pad_mode=self.pad_mode,
+                freq_bins=self.freq_bins,
             )
         return spec, out_dtype
 
@@ -201,15 +221,16 @@ class STFT(nn.Module):
         -------
         Tensor [shape=(..., freq_bins, frames)] or [shape=(..., freq_bins, frames, 2)]
         """
-        fmt = self.output_format if output_format is None else check_choice(
-            "output_format", output_format, ("Magnitude", "Complex", "Phase"))
+        fmt = (
+            self.output_format
+            if output_format is None
+            else check_choice("output_format", output_format, ("Magnitude", "Complex", "Phase"))
+        )
         spec, out_dtype = self.complex_spectrum(x)
         return _format(spec, fmt, out_dtype)
 
     @autocast_off
-    def inverse(
-        self, X: Any, onesided: bool = True, length: int | None = None, refresh_win: bool = True
-    ) -> Tensor:
+    def inverse(self, X: Any, onesided: bool = True, length: int | None = None, refresh_win: bool = True) -> Tensor:
         """Invert a complex STFT (exact for the analysis window; weighted overlap-add).
 
         Parameters
@@ -239,8 +260,10 @@ class STFT(nn.Module):
 
     def extra_repr(self) -> str:
         c = self.config
-        return (f"n_fft={c.n_fft}, hop_length={c.hop_length}, freq_bins={c.freq_bins}, freq_scale={c.freq_scale!r}, "
-                f"trainable={c.trainable}, output_format={c.output_format!r}")
+        return (
+            f"n_fft={c.n_fft}, hop_length={c.hop_length}, freq_bins={c.freq_bins}, freq_scale={c.freq_scale!r}, "
+            f"trainable={c.trainable}, output_format={c.output_format!r}"
+        )
 
 
 class iSTFT(nn.Module):  # noqa: N801 - nnAudio2's name
@@ -327,9 +350,19 @@ class iSTFT(nn.Module):  # noqa: N801 - nnAudio2's name
         super().__init__()
         check_bool("verbose", verbose)
         cfg = ISTFTConfig(
-            n_fft=n_fft, win_length=win_length, freq_bins=freq_bins, hop_length=hop_length, window=window,
-            freq_scale=freq_scale, center=center, fmin=fmin, fmax=fmax, sr=sr, trainable_kernels=trainable_kernels,
-            trainable_window=trainable_window, refresh_win=refresh_win,
+            n_fft=n_fft,
+            win_length=win_length,
+            freq_bins=freq_bins,
+            hop_length=hop_length,
+            window=window,
+            freq_scale=freq_scale,
+            center=center,
+            fmin=fmin,
+            fmax=fmax,
+            sr=sr,
+            trainable_kernels=trainable_kernels,
+            trainable_window=trainable_window,
+            refresh_win=refresh_win,
         )
         dt = resolve_dtype(dtype)
         self.config = cfg
@@ -372,5 +405,7 @@ class iSTFT(nn.Module):  # noqa: N801 - nnAudio2's name
 
     def extra_repr(self) -> str:
         c = self.config
-        return (f"n_fft={c.n_fft}, hop_length={c.hop_length}, trainable_kernels={c.trainable_kernels}, "
-                f"trainable_window={c.trainable_window}")
+        return (
+            f"n_fft={c.n_fft}, hop_length={c.hop_length}, trainable_kernels={c.trainable_kernels}, "
+            f"trainable_window={c.trainable_window}"
+        )

@@ -87,8 +87,14 @@ def stft(
     if center:
         x2 = _pad_center(x2, n_fft, pad_mode)
     spec = torch.stft(
-        x2, n_fft, hop_length=hop_length, win_length=n_fft, window=window, center=False,
-        onesided=True, return_complex=True,
+        x2,
+        n_fft,
+        hop_length=hop_length,
+        win_length=n_fft,
+        window=window,
+        center=False,
+        onesided=True,
+        return_complex=True,
     )
     if freq_bins is not None and freq_bins != spec.shape[-2]:
         spec = spec[:, :freq_bins]
@@ -184,7 +190,9 @@ def power_to_db(S: Tensor, *, ref: float = 1.0, amin: float = 1e-10, top_db: flo
     return log_spec
 
 
-def mfcc(mel_spec: Tensor, dct: Tensor, *, ref: float = 1.0, amin: float = 1e-10, top_db: float | None = 80.0) -> Tensor:
+def mfcc(
+    mel_spec: Tensor, dct: Tensor, *, ref: float = 1.0, amin: float = 1e-10, top_db: float | None = 80.0
+) -> Tensor:
     """MFCCs from a mel power spectrogram.
 
     Parameters
@@ -297,6 +305,7 @@ def istft_matmul(
     s = spec.reshape(-1, *spec.shape[-2:]).transpose(-1, -2)
     frames = torch.matmul(s.real, kernel_cos) + torch.matmul(s.imag, kernel_sin)
     return _synthesise(frames, window, hop_length=hop_length, center=center, length=length, batch=batch)
+
 
 # The full-rate constant-Q transforms live in their own module, re-exported here.
 from ._functional_cqt import cqt, cqt_fourier  # noqa: E402, F401

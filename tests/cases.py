@@ -81,20 +81,30 @@ CASES: dict[str, Case] = {
     "gammatone": Case("Gammatonegram", dict(sr=SR, n_fft=256, hop_length=64, n_bins=24)),
     "gammatone-trainable-p1-band": Case(
         "Gammatonegram",
-        dict(sr=SR, n_fft=256, hop_length=64, n_bins=24, power=1.0, fmin=50.0, fmax=3500.0, trainable_bins=True,
-             trainable_STFT=True),
+        dict(
+            sr=SR,
+            n_fft=256,
+            hop_length=64,
+            n_bins=24,
+            power=1.0,
+            fmin=50.0,
+            fmax=3500.0,
+            trainable_bins=True,
+            trainable_STFT=True,
+        ),
     ),
     "cqt": Case("CQT1992v2", dict(sr=SR, fmin=200.0, n_bins=24, hop_length=64)),
     "cqt-trainable-complex-constant": Case(
-        "CQT1992v2", dict(sr=SR, fmin=200.0, n_bins=24, hop_length=50, trainable=True, pad_mode="constant",
-                          output_format="Complex"),
+        "CQT1992v2",
+        dict(sr=SR, fmin=200.0, n_bins=24, hop_length=50, trainable=True, pad_mode="constant", output_format="Complex"),
     ),
     "cqt1992": Case("CQT1992", dict(sr=SR, fmin=300.0, n_bins=24, hop_length=64)),
     # multirate: octaves at 3 rates (hop 64), and at 2 rates with the hop 50 = 2 * 25
     "cqt2010v2": Case("CQT2010v2", dict(sr=SR, fmin=110.0, n_bins=36, hop_length=64)),
     "cqt2010-hop50-constant": Case("CQT2010", dict(sr=SR, fmin=110.0, n_bins=36, hop_length=50, pad_mode="constant")),
     "vqt-trainable-complex": Case(
-        "VQT", dict(sr=SR, fmin=110.0, n_bins=36, hop_length=64, gamma=10.0, trainable=True, output_format="Complex"),
+        "VQT",
+        dict(sr=SR, fmin=110.0, n_bins=36, hop_length=64, gamma=10.0, trainable=True, output_format="Complex"),
     ),
 }
 

@@ -111,7 +111,9 @@ BAD: dict[str, Bad] = {
     "empty-batch": Bad(lambda inp, c: np.zeros((3, *inp.shape[:-1], 0), inp.dtype), "RAISES", r"empty"),
     # for inverses (spectrogram input (freq, frames, 2)) the length is the number of frames
     "length-1": Bad(lambda inp, c: np.ascontiguousarray(inp[..., :1] if is_signal(c) else inp[:, :1]), "AGREE"),
-    "shorter-than-window": Bad(lambda inp, c: np.ascontiguousarray(inp[..., :100] if is_signal(c) else inp[:, :2]), "AGREE"),
+    "shorter-than-window": Bad(
+        lambda inp, c: np.ascontiguousarray(inp[..., :100] if is_signal(c) else inp[:, :2]), "AGREE"
+    ),
     "stereo": Bad(lambda inp, c: _scaled(inp), "EQUALS", reference=lambda b, m, x, c: _items(b, m, x, c, (2,))),
     "4-D": Bad(lambda inp, c: _four_d(inp), "EQUALS", reference=lambda b, m, x, c: _items(b, m, x, c, (2, 1, 2))),
     # dtypes
@@ -214,7 +216,9 @@ def test_bad_input_matrix(case, bad):
         x = x.astype(np.float64)
         results = {b: _outcome(BACKENDS[b], case.build(BACKENDS[b], "float64"), x, case) for b in BACKENDS}
         (st, vt), (sj, vj) = results["torch"], results["jax"]
-        assert st == sj, f"torch {st}: {vt if st == 'error' else 'output'}; jax {sj}: {vj if sj == 'error' else 'output'}"
+        assert st == sj, (
+            f"torch {st}: {vt if st == 'error' else 'output'}; jax {sj}: {vj if sj == 'error' else 'output'}"
+        )
         assert not (bad == "silence" and st == "error"), f"digital silence was rejected: {vt}"
         if st == "error":
             assert vt == vj
@@ -253,7 +257,9 @@ def test_torch_rejects_tensors_on_another_device_and_moves_numpy_to_the_kernels(
     kernels is one clear error in either direction; NumPy input follows the kernels."""
     inp = valid_input(case)
     m = case.build(TORCH, "float32")
-    _check_raises(TORCH, m, torch.from_numpy(inp).to("meta"), case, r"on device meta.*kernels are on cpu", TORCH.call_eager)
+    _check_raises(
+        TORCH, m, torch.from_numpy(inp).to("meta"), case, r"on device meta.*kernels are on cpu", TORCH.call_eager
+    )
     m.to("meta")
     _check_raises(TORCH, m, torch.from_numpy(inp), case, r"on device cpu.*kernels are on meta", TORCH.call_eager)
     with torch.no_grad():
@@ -265,7 +271,9 @@ def test_torch_rejects_tensors_on_another_device_and_moves_numpy_to_the_kernels(
 @pytest.mark.parametrize("case", [pytest.param(c, id=n) for n, c in REPS.items()])
 def test_each_backend_rejects_the_other_librarys_arrays(case):
     inp = valid_input(case)
-    _check_raises(TORCH, case.build(TORCH, "float32"), jnp.asarray(inp), case, r"must be a torch.Tensor", TORCH.call_eager)
+    _check_raises(
+        TORCH, case.build(TORCH, "float32"), jnp.asarray(inp), case, r"must be a torch.Tensor", TORCH.call_eager
+    )
     _check_raises(JAX, case.build(JAX, "float32"), torch.from_numpy(inp), case, r"must be a jax.Array", JAX.call_eager)
 
 

@@ -11,7 +11,10 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_bench_quick_writes_json_and_markdown(tmp_path):
     proc = subprocess.run(
         [sys.executable, "-m", "bench", "--quick", "--fail-on-error", "--out", str(tmp_path)],
-        cwd=ROOT, capture_output=True, text=True, timeout=300,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     results = json.loads((tmp_path / "results.json").read_text())

@@ -25,8 +25,9 @@ import nnaudio_torch
 
 ParameterError = nnaudio_shared.ParameterError
 OUTPUTS = ("Z", "tfrL0", "tfrLF", "tfrLQ")
-DEFAULTS = dict(fr=2.0, fs=16000.0, hop_length=320, window_size=2049, fc=80.0, tc=1 / 1000, g=(0.24, 0.6, 1.0),
-                NumPerOct=48)
+DEFAULTS = dict(
+    fr=2.0, fs=16000.0, hop_length=320, window_size=2049, fc=80.0, tc=1 / 1000, g=(0.24, 0.6, 1.0), NumPerOct=48
+)
 
 
 def reference_matrices(*, fr, fs, fc, tc, NumPerOct, **_):  # noqa: ANN001, ANN003, ANN202, N803
@@ -69,7 +70,7 @@ def reference_cfp(x: np.ndarray, *, trim: bool, **kw) -> tuple[np.ndarray, ...]:
         tfr0 = np.abs(np.fft.fft(frames * hpad, axis=-1)) / np.linalg.norm(h)
         if trim:
             tfr0 = tfr0[1:-1]
-        spec = tfr0**g[0]
+        spec = tfr0 ** g[0]
         for k in range(1, len(g)):
             if k % 2 == 1:
                 ceps = _nonlinear(np.real(np.fft.fft(spec, axis=-1)) / math.sqrt(n), g[k], round(fs * tc))
@@ -88,15 +89,18 @@ def harmonic(f0s: tuple[float, ...], *, fs: float = 16000, n: int = 16000, seed:
     rng = np.random.default_rng(seed)
     t = np.arange(n) / fs
     return np.stack(
-        [sum(0.3 / k * np.sin(2 * np.pi * f0 * k * t + k) for k in range(1, 6)) + 0.01 * rng.standard_normal(n)
-         for f0 in f0s]
+        [
+            sum(0.3 / k * np.sin(2 * np.pi * f0 * k * t + k) for k in range(1, 6)) + 0.01 * rng.standard_normal(n)
+            for f0 in f0s
+        ]
     )
 
 
 CONFIGS = {
     "defaults": {},
-    "fs8000-fr1-tc2000-24perOct": dict(fr=1.0, fs=8000.0, hop_length=160, window_size=1025, fc=50.0, tc=1 / 2000,
-                                       NumPerOct=24),
+    "fs8000-fr1-tc2000-24perOct": dict(
+        fr=1.0, fs=8000.0, hop_length=160, window_size=1025, fc=50.0, tc=1 / 2000, NumPerOct=24
+    ),
     "fs22050-oddN-4layers": dict(fs=22050.0, hop_length=441, g=(0.3, 0.6, 0.8, 0.5)),
 }
 #: g = 0 means a logarithm, log(x + 1e-8): in float32 it amplifies the rounding of near-zero
@@ -226,8 +230,10 @@ def test_jax_jit_matches_eager(dtype):
 # ---------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("cls", ["CFP", "Combined_Frequency_Periodicity"])
 def test_arguments_defaults_and_order_follow_nnaudio2(backend, cls):
-    theirs = [(p.name, p.default) for p in _params({"CFP": NN2CFP, "Combined_Frequency_Periodicity": NN2CombinedFP}[
-        cls].__init__)]
+    theirs = [
+        (p.name, p.default)
+        for p in _params({"CFP": NN2CFP, "Combined_Frequency_Periodicity": NN2CombinedFP}[cls].__init__)
+    ]
     init = getattr(backend.lib, cls).__init__
     ours = [(p.name, list(p.default) if p.name == "g" else p.default) for p in _params(init)]
     assert ours == [*theirs, ("dtype", None)]
@@ -300,8 +306,11 @@ def test_bad_signals_raise(backend):
         backend.call_eager(cfp4, np.zeros(639, np.float32))  # 1 + 639 // 320 = 2 frames
     assert backend.call_eager(cfp4, np.zeros(640, np.float32))[0].shape == (174, 1)
     assert backend.call_eager(cfp, np.zeros(1, np.float32)).shape == (174, 1)
-    for x, match in [(np.zeros(0, np.float32), "empty"), (np.full(4000, np.nan, np.float32), "NaN or Inf"),
-                     (np.zeros(4000, np.int16), "int16")]:
+    for x, match in [
+        (np.zeros(0, np.float32), "empty"),
+        (np.full(4000, np.nan, np.float32), "NaN or Inf"),
+        (np.zeros(4000, np.int16), "int16"),
+    ]:
         with pytest.raises(ParameterError, match=match):
             backend.call_eager(cfp, x)
 

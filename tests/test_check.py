@@ -23,8 +23,7 @@ ROW = re.compile(r"^(output.*?)\s+\((?:\d+, )*\d*,?\)\s+(\S+)\s+(\S+)\s+(\S+)\s+
 @pytest.mark.parametrize("name", sorted(REGISTRY))
 def test_every_registered_transform_agrees_across_backends(name, dtype):
     spec = REGISTRY[name]
-    report = check_consistency(name, spec.example, seconds=0.5, sr=8000 if spec.sr_arg else None, dtype=dtype,
-                               repeat=1)
+    report = check_consistency(name, spec.example, seconds=0.5, sr=8000 if spec.sr_arg else None, dtype=dtype, repeat=1)
     assert report.transform == name and report.dtype == dtype
     assert report.tolerance == CHECK_TOLERANCES[spec.check_kind][dtype]
     assert report.outputs and all(math.isfinite(o.rel_l2) for o in report.outputs)
@@ -66,8 +65,9 @@ def test_outputs_hook_splits_the_report(monkeypatch):
         return {"low bins": out[: out.shape[0] // 2], "high bins": out[out.shape[0] // 2 :]}
 
     monkeypatch.setitem(REGISTRY, "STFT", TransformSpec("STFT", example=REGISTRY["STFT"].example, outputs=halves))
-    report = check_consistency("STFT", {"n_fft": 256, "hop_length": 64, "output_format": "Magnitude"}, seconds=0.5,
-                               repeat=1)
+    report = check_consistency(
+        "STFT", {"n_fft": 256, "hop_length": 64, "output_format": "Magnitude"}, seconds=0.5, repeat=1
+    )
     assert [o.name for o in report.outputs] == ["low bins", "high bins"]
     assert report.outputs[0].shape == (64, report.outputs[0].shape[1])
 
@@ -110,8 +110,25 @@ def test_check_accepts_a_signal_array():
 
 
 def test_cli_passes_with_exit_0(capsys):
-    rc = main(["check", "--transform", "mel", "--seconds", "0.5", "--repeat", "1", "--set", "n_fft=512",
-               "--set", "n_mels=40", "--set", "window=[\"kaiser\", 4.0]", "--set", "fmax=None"])
+    rc = main(
+        [
+            "check",
+            "--transform",
+            "mel",
+            "--seconds",
+            "0.5",
+            "--repeat",
+            "1",
+            "--set",
+            "n_fft=512",
+            "--set",
+            "n_mels=40",
+            "--set",
+            'window=["kaiser", 4.0]',
+            "--set",
+            "fmax=None",
+        ]
+    )
     out = capsys.readouterr()
     assert rc == 0, out.err
     assert "PASS" in out.out and out.err == ""
@@ -124,8 +141,9 @@ def test_cli_passes_with_exit_0(capsys):
 
 
 def test_cli_fails_with_exit_1_when_the_error_exceeds_the_tolerance(capsys):
-    rc = main(["check", "-t", "stft", "--seconds", "0.5", "--repeat", "1", "--set", "n_fft=256",
-               "--tolerance-scale", "0"])
+    rc = main(
+        ["check", "-t", "stft", "--seconds", "0.5", "--repeat", "1", "--set", "n_fft=256", "--tolerance-scale", "0"]
+    )
     out = capsys.readouterr().out
     assert rc == 1
     assert "FAIL: torch and JAX differ" in out
@@ -135,8 +153,20 @@ def test_cli_reads_a_file_and_uses_its_rate(tmp_path, capsys):
     path = tmp_path / "tone.wav"
     t = np.arange(8000) / 16000
     sf.write(path, np.stack([np.sin(2 * np.pi * 440 * t), 0.5 * np.sin(2 * np.pi * 660 * t)], axis=1), 16000)
-    rc = main(["check", str(path), "-t", "MFCC", "--config", json.dumps({"n_fft": 512, "n_mels": 40}), "--repeat", "1",
-               "--dtype", "float64"])
+    rc = main(
+        [
+            "check",
+            str(path),
+            "-t",
+            "MFCC",
+            "--config",
+            json.dumps({"n_fft": 512, "n_mels": 40}),
+            "--repeat",
+            "1",
+            "--dtype",
+            "float64",
+        ]
+    )
     out = capsys.readouterr()
     assert rc == 0, out.err
     assert "16000 Hz" in out.out and '"sr": 16000.0' in out.out and "float64" in out.out
@@ -147,8 +177,9 @@ def test_cli_reads_a_file_and_uses_its_rate(tmp_path, capsys):
 def test_cli_config_file_and_set_override(tmp_path, capsys):
     cfg = tmp_path / "cfg.json"
     cfg.write_text(json.dumps({"n_fft": 256, "hop_length": 32}))
-    rc = main(["check", "-t", "istft", "--config", str(cfg), "--set", "hop_length=64", "--seconds", "0.25",
-               "--repeat", "1"])
+    rc = main(
+        ["check", "-t", "istft", "--config", str(cfg), "--set", "hop_length=64", "--seconds", "0.25", "--repeat", "1"]
+    )
     out = capsys.readouterr().out
     assert rc == 0
     assert '"hop_length": 64' in out and '"n_fft": 256' in out
@@ -175,5 +206,11 @@ def test_cli_usage_errors_exit_2(capsys, argv, message):
 
 def test_parse_set_values():
     assert parse_set(["a=1", "b=2.5", "c=null", "d=True", "e=hann", 'f=["kaiser", 4.0]', "g=None"]) == {
-        "a": 1, "b": 2.5, "c": None, "d": True, "e": "hann", "f": ["kaiser", 4.0], "g": None,
+        "a": 1,
+        "b": 2.5,
+        "c": None,
+        "d": True,
+        "e": "hann",
+        "f": ["kaiser", 4.0],
+        "g": None,
     }

@@ -61,8 +61,16 @@ def test_chunked_equals_one_shot(backend, case):
     assert_close(out, case.run(backend, m, x), kind(case), "float64", "chunk_frames=5")
 
 
-@pytest.mark.parametrize("case", [pytest.param(c, id=n) for n, c in {**ONE_PER_CLASS, **{
-    k: CASES[k] for k in ("stft-win200-kaiser-constant-nocenter", "mfcc-normNone-topdbNone")}}.items()])
+@pytest.mark.parametrize(
+    "case",
+    [
+        pytest.param(c, id=n)
+        for n, c in {
+            **ONE_PER_CLASS,
+            **{k: CASES[k] for k in ("stft-win200-kaiser-constant-nocenter", "mfcc-normNone-topdbNone")},
+        }.items()
+    ],
+)
 def test_chunks_of_one_frame(case):
     """The extreme plan: one output frame per chunk (every segment is as short as the support).
     Plans are backend-independent; torch executes them here, JAX in the other tests."""
@@ -85,8 +93,13 @@ def test_chunked_float32_and_pieces(backend, case):
     for frames, piece in backend.lib.iter_chunked(m, backend.asarray(x), chunk_frames=9, **case.call):
         assert frames.start == stop and frames.stop - frames.start <= 9
         assert backend.dtype_name(piece) == "float32"
-        assert_close(backend.to_numpy(piece), np.take(one_shot, range(frames.start, frames.stop), axis=axis),
-                     kind(case), "float32", f"frames {frames}")
+        assert_close(
+            backend.to_numpy(piece),
+            np.take(one_shot, range(frames.start, frames.stop), axis=axis),
+            kind(case),
+            "float32",
+            f"frames {frames}",
+        )
         stop = frames.stop
     assert stop == one_shot.shape[axis]
     if backend is TORCH:

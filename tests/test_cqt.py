@@ -149,7 +149,9 @@ V1992_CASES = {
     "trainableSTFT-constant-nocenter": dict(
         sr=SR, fmin=300.0, n_bins=24, hop_length=100, pad_mode="constant", center=False, trainable_STFT=True
     ),
-    "bpo24-hop50-trainableCQT": dict(sr=SR, fmin=250.0, n_bins=48, bins_per_octave=24, hop_length=50, trainable_CQT=True),
+    "bpo24-hop50-trainableCQT": dict(
+        sr=SR, fmin=250.0, n_bins=48, bins_per_octave=24, hop_length=50, trainable_CQT=True
+    ),
 }
 NORMALIZATION = {"librosa": None, "convolutional": 1.0, "wrap": 2.0}
 
@@ -179,7 +181,10 @@ def _check_against_definition(backend, dtype, cls, kw, x, fmt, normalization_typ
         cos_sin = out[..., 0] + 1j * out[..., 1]
         assert_close(np.abs(cos_sin), np.ones(cos_sin.shape), "cqt", dtype, "|(cos, sin)| = 1")
         assert_close(
-            phasor(np.angle(cos_sin), np.abs(expected)), phasor(np.angle(expected), np.abs(expected)), "cqt", dtype,
+            phasor(np.angle(cos_sin), np.abs(expected)),
+            phasor(np.angle(expected), np.abs(expected)),
+            "cqt",
+            dtype,
             f"{cls} magnitude-weighted phase",
         )
 
@@ -195,8 +200,10 @@ def test_cqt1992_matches_the_definition(backend, dtype, make_signal, name):
 
 
 @pytest.mark.parametrize("cls", ["CQT1992v2", "CQT1992"])
-@pytest.mark.parametrize(("fmt", "normalization_type"), [("Magnitude", "convolutional"), ("Phase", "wrap"),
-                                                        ("Magnitude", "wrap"), ("Complex", "convolutional")])
+@pytest.mark.parametrize(
+    ("fmt", "normalization_type"),
+    [("Magnitude", "convolutional"), ("Phase", "wrap"), ("Magnitude", "wrap"), ("Complex", "convolutional")],
+)
 def test_output_formats_and_normalizations(backend, dtype, make_signal, cls, fmt, normalization_type):
     kw = dict(sr=SR, fmin=220.0, n_bins=30, hop_length=80)
     _check_against_definition(backend, dtype, cls, kw, make_signal(SR // 2), fmt, normalization_type)
@@ -232,8 +239,15 @@ def _librosa_cqt(name: str) -> tuple[np.ndarray, np.ndarray]:
     x = 0.05 * rng.standard_normal(t.size) + np.sin(2 * np.pi * 440 * t) + 0.5 * np.sin(2 * np.pi * 97.3 * t + 1)
     x += 0.3 * np.sin(2 * np.pi * 1730 * t) * (t > 1.2)
     X = librosa.cqt(
-        x, sr=sr, hop_length=kw["hop_length"], fmin=kw["fmin"], n_bins=kw["n_bins"],
-        bins_per_octave=kw.get("bins_per_octave", 12), sparsity=0, pad_mode="constant", dtype=np.complex128,
+        x,
+        sr=sr,
+        hop_length=kw["hop_length"],
+        fmin=kw["fmin"],
+        n_bins=kw["n_bins"],
+        bins_per_octave=kw.get("bins_per_octave", 12),
+        sparsity=0,
+        pad_mode="constant",
+        dtype=np.complex128,
     )
     return x, X
 
@@ -249,8 +263,14 @@ def _librosa_cqt_noise(name: str) -> tuple[np.ndarray, np.ndarray]:
     kw = NOISE_CASES[name]
     x = np.random.default_rng(11).standard_normal(2 * kw["sr"])
     X = librosa.cqt(
-        x, sr=kw["sr"], hop_length=kw["hop_length"], fmin=kw["fmin"], n_bins=kw["n_bins"],
-        sparsity=0, pad_mode="constant", dtype=np.complex128,
+        x,
+        sr=kw["sr"],
+        hop_length=kw["hop_length"],
+        fmin=kw["fmin"],
+        n_bins=kw["n_bins"],
+        sparsity=0,
+        pad_mode="constant",
+        dtype=np.complex128,
     )
     return x, X
 
@@ -316,8 +336,11 @@ def test_white_noise_energy_per_octave(backend):
 
 @pytest.mark.parametrize(
     ("cls", "kw"),
-    [("CQT1992v2", V2_CASES["bpo24-hop50-constant"]), ("CQT1992v2", V2_CASES["kaiser-norm2-fs0.8-nocenter"]),
-     ("CQT1992", V1992_CASES["200Hz-36bins-hop64-reflect"])],
+    [
+        ("CQT1992v2", V2_CASES["bpo24-hop50-constant"]),
+        ("CQT1992v2", V2_CASES["kaiser-norm2-fs0.8-nocenter"]),
+        ("CQT1992", V1992_CASES["200Hz-36bins-hop64-reflect"]),
+    ],
 )
 def test_torch_matches_jax(dtype, make_signal, cls, kw):
     x = make_signal(2, SR).astype(dtype)
@@ -354,14 +377,30 @@ def test_short_clip_frames_equal_the_long_clip_cut_to_that_length(backend, dtype
 
 
 TRAINABLE = {
-    "v2": ("CQT1992v2", dict(sr=SR, fmin=200.0, n_bins=24, hop_length=64, trainable=True),
-           {"cqt_kernels_real", "cqt_kernels_imag"}, {"lengths"}),
-    "1992-both": ("CQT1992", dict(sr=SR, fmin=400.0, n_bins=24, hop_length=64, trainable_STFT=True, trainable_CQT=True),
-                  {"cqt_kernels_real", "cqt_kernels_imag", "wcos", "wsin"}, {"lengths"}),
-    "1992-cqt": ("CQT1992", dict(sr=SR, fmin=400.0, n_bins=24, hop_length=64, trainable_CQT=True),
-                 {"cqt_kernels_real", "cqt_kernels_imag"}, {"lengths"}),
-    "v2-frozen": ("CQT1992v2", dict(sr=SR, fmin=200.0, n_bins=24, hop_length=64), set(),
-                  {"cqt_kernels_real", "cqt_kernels_imag", "lengths"}),
+    "v2": (
+        "CQT1992v2",
+        dict(sr=SR, fmin=200.0, n_bins=24, hop_length=64, trainable=True),
+        {"cqt_kernels_real", "cqt_kernels_imag"},
+        {"lengths"},
+    ),
+    "1992-both": (
+        "CQT1992",
+        dict(sr=SR, fmin=400.0, n_bins=24, hop_length=64, trainable_STFT=True, trainable_CQT=True),
+        {"cqt_kernels_real", "cqt_kernels_imag", "wcos", "wsin"},
+        {"lengths"},
+    ),
+    "1992-cqt": (
+        "CQT1992",
+        dict(sr=SR, fmin=400.0, n_bins=24, hop_length=64, trainable_CQT=True),
+        {"cqt_kernels_real", "cqt_kernels_imag"},
+        {"lengths"},
+    ),
+    "v2-frozen": (
+        "CQT1992v2",
+        dict(sr=SR, fmin=200.0, n_bins=24, hop_length=64),
+        set(),
+        {"cqt_kernels_real", "cqt_kernels_imag", "lengths"},
+    ),
 }
 
 
@@ -387,7 +426,13 @@ def test_trainable_kernels_receive_gradients_and_train(backend, make_signal, nam
 
 @pytest.mark.parametrize(
     ("name", "fmt"),
-    [("v2", "Magnitude"), ("v2", "Phase"), ("v2-frozen", "Magnitude"), ("v2-frozen", "Phase"), ("1992-both", "Magnitude")],
+    [
+        ("v2", "Magnitude"),
+        ("v2", "Phase"),
+        ("v2-frozen", "Magnitude"),
+        ("v2-frozen", "Phase"),
+        ("1992-both", "Magnitude"),
+    ],
 )
 def test_gradients_are_finite_at_digital_silence(backend, dtype, fmt, name):
     cls, kw, _, _ = TRAINABLE[name]
@@ -422,8 +467,11 @@ def test_nnaudio2_arguments_defaults_and_order(backend, cls):
         assert ours[p.name].default == p.default, (p.name, ours[p.name].default, p.default)
     order = [n for n in ours if n in {p.name for p in theirs}]
     assert order == [p.name for p in theirs]
-    sig = list(inspect.signature(getattr(backend.lib, cls).forward if backend is TORCH
-                                 else getattr(backend.lib, cls).__call__).parameters)
+    sig = list(
+        inspect.signature(
+            getattr(backend.lib, cls).forward if backend is TORCH else getattr(backend.lib, cls).__call__
+        ).parameters
+    )
     assert sig == ["self", "x", "output_format", "normalization_type"]
 
 
@@ -531,8 +579,13 @@ def test_frozen_kernels_changed_after_construction_are_the_ones_evaluated(backen
     _set_state(backend, m, "cqt_kernels_real", real)
     out = as_complex(backend.to_numpy(backend.call_eager(m, backend.asarray(x), output_format="Complex")))
     changed = ns.CQTKernels(
-        kernels=tuple(real[s : s + n].astype(np.float64) + 1j * k.packed_imag[s : s + n] for s, n in zip(k.starts, k.sizes, strict=True)),
-        offsets=k.offsets, lengths=k.lengths, freqs=k.freqs,
+        kernels=tuple(
+            real[s : s + n].astype(np.float64) + 1j * k.packed_imag[s : s + n]
+            for s, n in zip(k.starts, k.sizes, strict=True)
+        ),
+        offsets=k.offsets,
+        lengths=k.lengths,
+        freqs=k.freqs,
     )
     cfg = m.config
     expected = direct_cqt(x, changed, hop_length=cfg.hop_length, width=cfg.width, center=True, pad_mode=cfg.pad_mode)
@@ -551,5 +604,7 @@ def test_signatures_and_documented_parameters_agree_across_backends(cls):
     assert documented_parameters(t.forward) == _display_names(t.forward)
     assert documented_parameters(j.__call__) == documented_parameters(t.forward)
     params = inspect.signature(t.__init__).parameters
-    assert [p.kind for p in params.values()][1:3] == [inspect.Parameter.POSITIONAL_OR_KEYWORD,
-                                                      inspect.Parameter.KEYWORD_ONLY]
+    assert [p.kind for p in params.values()][1:3] == [
+        inspect.Parameter.POSITIONAL_OR_KEYWORD,
+        inspect.Parameter.KEYWORD_ONLY,
+    ]

@@ -120,11 +120,24 @@ def test_padding_puts_frame_centres_on_block_starts():
 DEF_CASES = {
     # 5 octaves from C1 at 8 kHz, hop 64: octaves at 4 rates, early downsampling of the top octave
     "c1-60bins-hop64": ("CQT2010v2", dict(sr=SR, fmin=C1, n_bins=60, hop_length=64)),
-    "bpo24-hop50-constant": ("CQT2010v2", dict(sr=SR, fmin=60.0, n_bins=96, bins_per_octave=24, hop_length=50,
-                                               pad_mode="constant")),
+    "bpo24-hop50-constant": (
+        "CQT2010v2",
+        dict(sr=SR, fmin=60.0, n_bins=96, bins_per_octave=24, hop_length=50, pad_mode="constant"),
+    ),
     "hop37-full-rate": ("CQT2010", dict(sr=SR, fmin=100.0, n_bins=36, hop_length=37)),
-    "vqt-gamma10-kaiser-norm2-fs0.8": ("VQT", dict(sr=SR, fmin=50.0, n_bins=48, hop_length=96, gamma=10.0,
-                                                   window=("kaiser", 10.0), basis_norm=2, filter_scale=0.8)),
+    "vqt-gamma10-kaiser-norm2-fs0.8": (
+        "VQT",
+        dict(
+            sr=SR,
+            fmin=50.0,
+            n_bins=48,
+            hop_length=96,
+            gamma=10.0,
+            window=("kaiser", 10.0),
+            basis_norm=2,
+            filter_scale=0.8,
+        ),
+    ),
     "vqt-erb-noearly": ("VQT", dict(sr=SR, fmin=C1, n_bins=60, hop_length=128, gamma=None, earlydownsample=False)),
 }
 NORMALIZATION = {"librosa": None, "convolutional": 1.0, "wrap": 2.0}
@@ -176,8 +189,10 @@ def test_multirate_transforms_match_the_full_rate_definition(backend, dtype, mak
         assert max(levels) >= 1, levels  # the check covers decimated octaves
 
 
-@pytest.mark.parametrize(("fmt", "normalization_type"), [("Magnitude", "convolutional"), ("Phase", "wrap"),
-                                                        ("Magnitude", None), ("Complex", "wrap")])
+@pytest.mark.parametrize(
+    ("fmt", "normalization_type"),
+    [("Magnitude", "convolutional"), ("Phase", "wrap"), ("Magnitude", None), ("Complex", "wrap")],
+)
 def test_output_formats_and_normalizations(backend, dtype, make_signal, fmt, normalization_type):
     kw = dict(sr=SR, fmin=60.0, n_bins=40, hop_length=64)
     _check_against_definition(backend, dtype, "CQT2010v2", kw, make_signal(SR // 2), fmt, normalization_type)
@@ -187,9 +202,7 @@ def test_norm_false_means_the_plain_inner_products(backend, make_signal):
     kw = dict(sr=SR, fmin=60.0, n_bins=40, hop_length=64, norm=False)
     m = _check_against_definition(backend, "float64", "VQT", kw, make_signal(SR // 2), "Magnitude")
     x = make_signal(SR // 2)
-    np.testing.assert_allclose(
-        backend.run(m, x), backend.run(m, x, normalization_type="convolutional"), rtol=0, atol=0
-    )
+    np.testing.assert_allclose(backend.run(m, x), backend.run(m, x, normalization_type="convolutional"), rtol=0, atol=0)
 
 
 def test_early_downsampling_changes_only_the_speed(backend, make_signal):
@@ -237,8 +250,16 @@ def _librosa(name: str) -> tuple[np.ndarray, np.ndarray]:
     x = 0.05 * rng.standard_normal(t.size) + np.sin(2 * np.pi * 440 * t) + 0.5 * np.sin(2 * np.pi * 97.3 * t + 1)
     x += 0.3 * np.sin(2 * np.pi * 1730 * t) * (t > 1.2)
     X = librosa.vqt(
-        x, sr=sr, hop_length=kw["hop_length"], fmin=kw["fmin"], n_bins=kw["n_bins"], gamma=kw.get("gamma", 0.0),
-        bins_per_octave=kw.get("bins_per_octave", 12), sparsity=0, pad_mode="constant", dtype=np.complex128,
+        x,
+        sr=sr,
+        hop_length=kw["hop_length"],
+        fmin=kw["fmin"],
+        n_bins=kw["n_bins"],
+        gamma=kw.get("gamma", 0.0),
+        bins_per_octave=kw.get("bins_per_octave", 12),
+        sparsity=0,
+        pad_mode="constant",
+        dtype=np.complex128,
     )
     return x, np.abs(X)
 
@@ -324,8 +345,18 @@ def test_torch_matches_jax(dtype, make_signal, name):
 # falls in a bin (DC, 2 kHz, Nyquist here), the outputs are far side lobes of the kernels (1e-6 of
 # a normal output) which sampling at a lower rate changes by 1e-3 relative, so reflect starts at
 # n = 16; with zeros around it, one sample is an impulse like any other.
-@pytest.mark.parametrize(("pad_mode", "n"), [("constant", 1), ("constant", 64), ("reflect", 16), ("reflect", 64),
-                                             ("reflect", 300), ("constant", 2500), ("reflect", 2500)])
+@pytest.mark.parametrize(
+    ("pad_mode", "n"),
+    [
+        ("constant", 1),
+        ("constant", 64),
+        ("reflect", 16),
+        ("reflect", 64),
+        ("reflect", 300),
+        ("constant", 2500),
+        ("reflect", 2500),
+    ],
+)
 def test_short_clips_follow_the_definition(backend, make_signal, pad_mode, n):
     """Clips shorter than the longest kernel (4 231 samples), down to one hop and one sample."""
     m = backend.build("CQT2010v2", sr=SR, fmin=C1, n_bins=60, hop_length=64, pad_mode=pad_mode, dtype="float64")
@@ -529,7 +560,10 @@ def test_design_functions_validate_their_arguments():
 
 
 def test_configurations_round_trip_through_json():
-    for cfg in (ns.CQT2010v2Config(window=("kaiser", 4.0), basis_norm=np.inf), ns.VQTConfig(gamma=None, norm=False),
-                ns.CQT2010Config(trainable_CQT=True, earlydownsample=False)):
+    for cfg in (
+        ns.CQT2010v2Config(window=("kaiser", 4.0), basis_norm=np.inf),
+        ns.VQTConfig(gamma=None, norm=False),
+        ns.CQT2010Config(trainable_CQT=True, earlydownsample=False),
+    ):
         assert type(cfg)(**cfg.to_dict()) == cfg
         assert hash(type(cfg)(**cfg.to_dict())) == hash(cfg)

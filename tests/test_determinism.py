@@ -64,8 +64,11 @@ def test_outputs_are_bitwise_identical_across_processes():
             here[f"{b}/{name}"] = _digest(case.run(backend, case.build(backend, "float32"), x))
     proc = subprocess.run(
         [sys.executable, "-c", CHILD.format(tests=str(ROOT / "tests")), json.dumps(list(REPS))],
-        capture_output=True, text=True,
-        timeout=300, cwd=ROOT, env={**os.environ, "NNAUDIO_DISABLE_CITATION_REMINDER": "1"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+        env={**os.environ, "NNAUDIO_DISABLE_CITATION_REMINDER": "1"},
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     there = json.loads(proc.stdout.strip().splitlines()[-1])

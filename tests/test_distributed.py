@@ -160,7 +160,11 @@ def _run(code: str, *args: str, env: dict[str, str] | None = None, tmp_path: Pat
     script = tmp_path / "script.py"
     script.write_text(textwrap.dedent(code))
     proc = subprocess.run(
-        [sys.executable, str(script), *args], capture_output=True, text=True, timeout=300, cwd=ROOT,
+        [sys.executable, str(script), *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
         env={**os.environ, "NNAUDIO_DISABLE_CITATION_REMINDER": "1", **(env or {})},
     )
     assert proc.returncode == 0, proc.stderr[-4000:]

@@ -44,7 +44,10 @@ def reference_gammatonegram(x: np.ndarray, **kw) -> np.ndarray:
     kw = dict(kw)
     power = kw.pop("power", 2.0)
     basis = reference_basis(
-        sr=kw.pop("sr"), n_fft=kw["n_fft"], n_bins=kw.pop("n_bins", 64), fmin=kw.pop("fmin", 0.0),
+        sr=kw.pop("sr"),
+        n_fft=kw["n_fft"],
+        n_bins=kw.pop("n_bins", 64),
+        fmin=kw.pop("fmin", 0.0),
         fmax=kw.pop("fmax", None),
     )
     return basis @ (np.abs(librosa_stft(x, **kw)) ** power)
@@ -73,7 +76,9 @@ def test_basis_matches_the_gammatone_package(name):
 def test_basis_matches_nnaudio2(name):
     kw = BASES[name]
     theirs = get_gammatone(kw["sr"], kw["n_fft"], kw["n_bins"], kw.get("fmin", 0.0), kw.get("fmax"))
-    assert_close(nnaudio_shared.gammatone_filterbank(**kw), theirs, "nnaudio2", "float32", "basis vs nnAudio2 (float32)")
+    assert_close(
+        nnaudio_shared.gammatone_filterbank(**kw), theirs, "nnaudio2", "float32", "basis vs nnAudio2 (float32)"
+    )
 
 
 def test_filters_have_unit_gain_at_erb_spaced_centres():
@@ -148,8 +153,11 @@ def test_torch_matches_jax_on_input_and_kernel_gradients(dtype, make_signal, rng
 TRAINABLE = {
     "bins": (dict(trainable_bins=True), {"gammatone_basis"}, {"stft.window"}),
     "stft": (dict(trainable_STFT=True), {"stft.wcos", "stft.wsin"}, {"stft.window", "gammatone_basis"}),
-    "both": (dict(trainable_bins=True, trainable_STFT=True), {"gammatone_basis", "stft.wcos", "stft.wsin"},
-             {"stft.window"}),
+    "both": (
+        dict(trainable_bins=True, trainable_STFT=True),
+        {"gammatone_basis", "stft.wcos", "stft.wsin"},
+        {"stft.window"},
+    ),
     "none": ({}, set(), {"stft.window", "gammatone_basis"}),
 }
 
@@ -217,8 +225,17 @@ def test_jax_optimiser_steps_change_the_output_and_lower_the_loss(make_signal):
 @pytest.mark.parametrize("power", [2.0, 1.0, 0.5])
 @pytest.mark.parametrize("trainable", [False, True], ids=["frozen", "trainable"])
 def test_gradients_are_finite_at_digital_silence(backend, dtype, rng, power, trainable):
-    m = backend.build("Gammatonegram", sr=8000, n_fft=64, hop_length=16, n_bins=8, power=power,
-                      trainable_bins=trainable, trainable_STFT=trainable, dtype=dtype)
+    m = backend.build(
+        "Gammatonegram",
+        sr=8000,
+        n_fft=64,
+        hop_length=16,
+        n_bins=8,
+        power=power,
+        trainable_bins=trainable,
+        trainable_STFT=trainable,
+        dtype=dtype,
+    )
     x = np.zeros((2, 256), dtype=dtype)
     out = backend.run(m, x)
     assert np.all(out == 0)

@@ -73,8 +73,14 @@ def test_matches_librosa_griffinlim_from_the_same_initial_phase(backend, dtype, 
     pad_mode = kw.get("pad_mode", "reflect")
     S = _magnitude(x, pad_mode=pad_mode, **stft_kw).astype(dtype)
     expected = librosa.griffinlim(
-        S.astype(np.float64), n_iter=n_iter, momentum=kw.get("momentum", 0.99), pad_mode=pad_mode,
-        init=None if seed is None else "random", random_state=seed, **stft_kw, **call,
+        S.astype(np.float64),
+        n_iter=n_iter,
+        momentum=kw.get("momentum", 0.99),
+        pad_mode=pad_mode,
+        init=None if seed is None else "random",
+        random_state=seed,
+        **stft_kw,
+        **call,
     )
     # init='random' draws librosa's phase for one spectrogram: no init_phase needed for parity
     init = {"init": None} if seed is None else {"init": "random", "random_state": seed}
@@ -85,7 +91,9 @@ def test_matches_librosa_griffinlim_from_the_same_initial_phase(backend, dtype, 
     if seed is not None:  # the same as passing librosa's phase explicitly (up to XLA folding a constant)
         m0 = backend.build("Griffin_Lim", **kw, n_iter=n_iter, init=None, dtype=dtype)
         explicit = run(backend, m0, S, init_phase=_librosa_phase(seed, S.shape).astype(dtype), **call)
-        assert_close(out, explicit, "griffinlim_librosa", dtype, "init='random' vs librosa's phase passed as init_phase")
+        assert_close(
+            out, explicit, "griffinlim_librosa", dtype, "init='random' vs librosa's phase passed as init_phase"
+        )
 
 
 def _spectral_convergence(y: np.ndarray, S: np.ndarray) -> float:
@@ -276,7 +284,11 @@ def test_invalid_device_and_large_momentum():
 
 
 BAD_S = {
-    "wrong-bins": (lambda: np.ones((100, 20), np.float32), {}, r"S has 100 frequency bins: expected n_fft // 2 \+ 1 = 129"),
+    "wrong-bins": (
+        lambda: np.ones((100, 20), np.float32),
+        {},
+        r"S has 100 frequency bins: expected n_fft // 2 \+ 1 = 129",
+    ),
     "1-d": (lambda: np.ones(129, np.float32), {}, r"S has shape \(129,\)"),
     "complex": (lambda: np.ones((129, 20), np.complex64), {}, r"complex64.*real magnitude"),
     "int": (lambda: np.ones((129, 20), np.int32), {}, r"int32"),
@@ -298,7 +310,6 @@ def test_bad_spectrograms_raise(backend, bad):
     m = backend.build("Griffin_Lim", **GL, n_iter=1)
     with pytest.raises(ParameterError, match=match):
         backend.call_eager(m, make(), **call)
-
 
 
 # kernels and input of different dtypes: every cast is explicit

@@ -63,7 +63,9 @@ def snr_db(x: np.ndarray, y: np.ndarray, margin: int) -> np.ndarray:
 
 
 @functools.lru_cache(maxsize=16)
-def _cqt(backend_name: str, dtype: str, hop: int, pad_mode: str, cls: str = "CQT1992v2", gamma: float = 0.0) -> np.ndarray:
+def _cqt(
+    backend_name: str, dtype: str, hop: int, pad_mode: str, cls: str = "CQT1992v2", gamma: float = 0.0
+) -> np.ndarray:
     """The 'Complex' CQT (real, imag) of :func:`sines` by the backend's own forward transform."""
     backend = BACKENDS[backend_name]
     if cls == "VQT":
@@ -110,17 +112,22 @@ def test_beats_librosa_icqt_by_15_db_on_the_same_signals(backend, hop, pad_mode)
     y = _invert(backend, "float32", X, hop_length=hop, pad_mode=pad_mode)
     margin = interior_margin()
     ours = snr_db(x, y, margin)
-    theirs = np.array([
-        snr_db(
-            x[i],
-            librosa.icqt(
-                librosa.cqt(x[i], sr=SR, hop_length=hop, fmin=32.7, n_bins=84, pad_mode=pad_mode),
-                sr=SR, hop_length=hop, fmin=32.7, length=L,
-            ),
-            margin,
-        )
-        for i in range(N_SIGNALS)
-    ])
+    theirs = np.array(
+        [
+            snr_db(
+                x[i],
+                librosa.icqt(
+                    librosa.cqt(x[i], sr=SR, hop_length=hop, fmin=32.7, n_bins=84, pad_mode=pad_mode),
+                    sr=SR,
+                    hop_length=hop,
+                    fmin=32.7,
+                    length=L,
+                ),
+                margin,
+            )
+            for i in range(N_SIGNALS)
+        ]
+    )
     gap = ours - theirs
     assert np.all(gap >= MIN_GAP_OVER_LIBROSA_DB), (
         f"hop {hop}, {pad_mode}: ours {np.round(ours, 1).tolist()} dB, librosa {np.round(theirs, 1).tolist()} dB, "
@@ -142,12 +149,14 @@ def test_weighting_the_ends_keeps_the_reflect_ambiguity_out_of_the_interior(back
     spec = X[..., 0] + 1j * X[..., 1]
     args = dict(layout=cfg.layout(), width=cfg.width, n_samples=L, n_iter=cfg.n_iter, pad_mode="reflect")
     state = backend.state(m)
-    kr, ki, lengths, w = (backend.asarray(state[k]) for k in ("cqt_kernels_real", "cqt_kernels_imag", "lengths",
-                                                              "weights"))
+    kr, ki, lengths, w = (
+        backend.asarray(state[k]) for k in ("cqt_kernels_real", "cqt_kernels_imag", "lengths", "weights")
+    )
     kw = dict(args, scale=lengths**0.5, weights=w)
     plain = backend.to_numpy(fn(backend.asarray(spec), kr, ki, **kw))
-    ends = backend.to_numpy(fn(backend.asarray(spec), kr, ki, **kw, end_width=cfg.end_weighting()[0],
-                               end_strength=cfg.end_weighting()[1]))
+    ends = backend.to_numpy(
+        fn(backend.asarray(spec), kr, ki, **kw, end_width=cfg.end_weighting()[0], end_strength=cfg.end_weighting()[1])
+    )
     assert_close(ends, backend.run(m, X, length=L), "icqt_backend_reflect", "float64", "functional vs module")
     margin = interior_margin()
     gain = snr_db(sines(), ends, margin) - snr_db(sines(), plain, margin)
@@ -185,8 +194,9 @@ SMALL_L = 3000
 
 def _small_input(dtype: str, seed: int = 1) -> np.ndarray:
     rng = np.random.default_rng(seed)
-    m = TORCH.build("CQT1992v2", **{k: v for k, v in SMALL.items() if k != "n_iter"}, output_format="Complex",
-                    dtype="float64")
+    m = TORCH.build(
+        "CQT1992v2", **{k: v for k, v in SMALL.items() if k != "n_iter"}, output_format="Complex", dtype="float64"
+    )
     X = TORCH.run(m, rng.standard_normal((2, SMALL_L)))
     return X.astype(dtype)
 
@@ -205,8 +215,10 @@ def test_two_constructions_give_bitwise_identical_output(backend):
     a = backend.run(backend.build("iCQT", **SMALL), X, length=SMALL_L)
     b = backend.run(backend.build("iCQT", **SMALL), X, length=SMALL_L)
     np.testing.assert_array_equal(a, b)
-    np.testing.assert_array_equal(backend.state(backend.build("iCQT", **SMALL))["weights"],
-                                  backend.state(backend.build("iCQT", **SMALL))["weights"])
+    np.testing.assert_array_equal(
+        backend.state(backend.build("iCQT", **SMALL))["weights"],
+        backend.state(backend.build("iCQT", **SMALL))["weights"],
+    )
 
 
 def test_batch_dimensions_and_complex_input(backend, dtype):
@@ -346,8 +358,10 @@ def test_nnaudio2_arguments_order_and_defaults(backend):
     assert params[0].name == "sr" and params[0].kind is inspect.Parameter.POSITIONAL_OR_KEYWORD
     assert all(p.kind is inspect.Parameter.KEYWORD_ONLY for p in params[1:])
     call = backend.lib.iCQT.forward if backend is TORCH else backend.lib.iCQT.__call__
-    assert [(p.name, p.default) for p in inspect.signature(call).parameters.values()][1:] == [("X", inspect._empty),
-                                                                                                ("length", None)]
+    assert [(p.name, p.default) for p in inspect.signature(call).parameters.values()][1:] == [
+        ("X", inspect._empty),
+        ("length", None),
+    ]
 
 
 def test_signatures_and_documentation_agree_across_backends():
@@ -414,4 +428,3 @@ def test_config_round_trips_through_json():
     cfg = ICQTConfig(hop_length=256, gamma=None, window=("kaiser", 4.0), norm=np.inf)
     assert ICQTConfig(**cfg.to_dict()) == cfg
     assert cfg.to_dict()["norm"] == "inf"
-

@@ -161,8 +161,10 @@ def _train_jax(m, x: np.ndarray, steps: int = 3, lr: float = 1e-2):
 
 
 TRAINABLE = {
-    "mel-trainable": ("MelSpectrogram", dict(sr=SR, n_fft=256, hop_length=64, n_mels=32, trainable_mel=True,
-                                              trainable_STFT=True)),
+    "mel-trainable": (
+        "MelSpectrogram",
+        dict(sr=SR, n_fft=256, hop_length=64, n_mels=32, trainable_mel=True, trainable_STFT=True),
+    ),
     "stft-trainable-magnitude": ("STFT", dict(n_fft=256, hop_length=64, trainable=True, output_format="Magnitude")),
     "mfcc-trainable-mel": ("MFCC", dict(sr=SR, n_fft=256, hop_length=64, n_mels=32, n_mfcc=13, trainable_mel=True)),
 }
@@ -258,13 +260,28 @@ def test_every_registered_class_converts_and_saves_exactly(name, dtype, tmp_path
 
 
 SPECIAL_CONFIGS = {
-    "mel-norm-inf-kaiser": ("MelSpectrogram", dict(sr=SR, n_fft=128, hop_length=32, n_mels=8, norm=np.inf,
-                                                   window=("kaiser", 4.0), fmax=3000.0)),
+    "mel-norm-inf-kaiser": (
+        "MelSpectrogram",
+        dict(sr=SR, n_fft=128, hop_length=32, n_mels=8, norm=np.inf, window=("kaiser", 4.0), fmax=3000.0),
+    ),
     "stft-window-array": ("STFT", dict(n_fft=64, hop_length=16, win_length=48, window=np.hanning(48))),
-    "mfcc-mel-kwargs": ("MFCC", dict(sr=SR, n_mfcc=5, top_db=None, n_fft=128, hop_length=32, n_mels=8,
-                                     window=("gaussian", 7.0), trainable_STFT=True)),
-    "cqt-norm-inf": ("CQT1992v2", dict(sr=SR, hop_length=64, fmin=200.0, n_bins=12, norm=np.inf,
-                                       window=("kaiser", 5.0))),
+    "mfcc-mel-kwargs": (
+        "MFCC",
+        dict(
+            sr=SR,
+            n_mfcc=5,
+            top_db=None,
+            n_fft=128,
+            hop_length=32,
+            n_mels=8,
+            window=("gaussian", 7.0),
+            trainable_STFT=True,
+        ),
+    ),
+    "cqt-norm-inf": (
+        "CQT1992v2",
+        dict(sr=SR, hop_length=64, fmin=200.0, n_bins=12, norm=np.inf, window=("kaiser", 5.0)),
+    ),
 }
 
 
@@ -274,8 +291,11 @@ def test_configurations_with_non_json_values_round_trip(name, tmp_path):
     cls, kw = SPECIAL_CONFIGS[name]
     m = TORCH.build(cls, **kw)
     nnaudio_torch.save(m, tmp_path / "m.safetensors")
-    for other in (nnaudio_jax.load(tmp_path / "m.safetensors"), nnaudio_torch.load(tmp_path / "m.safetensors"),
-                  nnaudio_jax.from_torch(m)):
+    for other in (
+        nnaudio_jax.load(tmp_path / "m.safetensors"),
+        nnaudio_torch.load(tmp_path / "m.safetensors"),
+        nnaudio_jax.from_torch(m),
+    ):
         assert other.config == m.config
         assert_bitwise_equal(arrays(other), arrays(m))
 
@@ -423,17 +443,26 @@ _NN2 = {
 NN2_LOAD = {
     "stft": ("STFT", dict(n_fft=256, hop_length=64), False),
     "stft-istft-kernels": ("STFT", dict(n_fft=256, hop_length=64, iSTFT=True, output_format="Magnitude"), False),
-    "stft-log": ("STFT", dict(n_fft=256, hop_length=64, freq_scale="log", freq_bins=80, fmin=60.0, fmax=3500.0, sr=SR),
-                 False),
+    "stft-log": (
+        "STFT",
+        dict(n_fft=256, hop_length=64, freq_scale="log", freq_bins=80, fmin=60.0, fmax=3500.0, sr=SR),
+        False,
+    ),
     "stft-trained": ("STFT", dict(n_fft=256, hop_length=64, trainable=True, output_format="Magnitude"), True),
     "mel": ("MelSpectrogram", dict(sr=SR, n_fft=256, hop_length=64, n_mels=32), False),
-    "mel-trained": ("MelSpectrogram", dict(sr=SR, n_fft=256, hop_length=64, n_mels=32, trainable_mel=True,
-                                           trainable_STFT=True), True),
+    "mel-trained": (
+        "MelSpectrogram",
+        dict(sr=SR, n_fft=256, hop_length=64, n_mels=32, trainable_mel=True, trainable_STFT=True),
+        True,
+    ),
     "mfcc": ("MFCC", dict(sr=SR, n_fft=256, hop_length=64, n_mels=32, n_mfcc=13), False),
     "mfcc-trained": ("MFCC", dict(sr=SR, n_fft=256, hop_length=64, n_mels=32, n_mfcc=13, trainable_mel=True), True),
     "gammatone": ("Gammatonegram", dict(sr=SR, n_fft=256, hop_length=64, n_bins=32), False),
-    "gammatone-trained": ("Gammatonegram", dict(sr=SR, n_fft=256, hop_length=64, n_bins=32, trainable_bins=True,
-                                                trainable_STFT=True), True),
+    "gammatone-trained": (
+        "Gammatonegram",
+        dict(sr=SR, n_fft=256, hop_length=64, n_bins=32, trainable_bins=True, trainable_STFT=True),
+        True,
+    ),
 }
 
 
@@ -442,8 +471,10 @@ def _nn2_module(cls: str, kw: dict, train: bool, x: np.ndarray):
     m = _NN2[cls](**kw, verbose=False)
     if train:
         _train_torch(m, x, lr=1e-2)
-        assert any(not torch.equal(p, q) for p, q in zip(m.parameters(), _NN2[cls](**kw, verbose=False).parameters(),
-                                                          strict=True))
+        assert any(
+            not torch.equal(p, q)
+            for p, q in zip(m.parameters(), _NN2[cls](**kw, verbose=False).parameters(), strict=True)
+        )
     return m
 
 
@@ -471,19 +502,42 @@ def test_nnaudio2_state_dict_reproduces_nnaudio2_output(backend, dtype, name, ma
 
 
 NN2_BAD = {
-    "trained-into-frozen": ("STFT", dict(n_fft=256, hop_length=64, trainable=True), dict(n_fft=256, hop_length=64),
-                            "wcos is frozen in this module"),
-    "other-n_fft": ("STFT", dict(n_fft=256, hop_length=64), dict(n_fft=512, hop_length=64),
-                    r"wcos has shape \(129, 1, 256\), this configuration needs \(257, 1, 512\)"),
-    "other-window": ("MelSpectrogram", dict(sr=SR, n_fft=256, hop_length=64, n_mels=32, window="hamming"),
-                     dict(sr=SR, n_fft=256, hop_length=64, n_mels=32, trainable_STFT=True),
-                     "stft.window_mask differs from the value this configuration designs"),
-    "other-htk": ("MelSpectrogram", dict(sr=SR, n_fft=256, hop_length=64, n_mels=32, htk=True),
-                  dict(sr=SR, n_fft=256, hop_length=64, n_mels=32), "mel_basis is frozen"),
-    "other-ref": ("MFCC", dict(sr=SR, n_fft=256, hop_length=64, n_mels=32, ref=2.0),
-                  dict(sr=SR, n_fft=256, hop_length=64, n_mels=32), "ref differs"),
-    "other-class": ("STFT", dict(n_fft=256, hop_length=64), dict(sr=SR, n_fft=256, hop_length=64, n_mels=32),
-                    r"missing keys \['mel_basis'"),
+    "trained-into-frozen": (
+        "STFT",
+        dict(n_fft=256, hop_length=64, trainable=True),
+        dict(n_fft=256, hop_length=64),
+        "wcos is frozen in this module",
+    ),
+    "other-n_fft": (
+        "STFT",
+        dict(n_fft=256, hop_length=64),
+        dict(n_fft=512, hop_length=64),
+        r"wcos has shape \(129, 1, 256\), this configuration needs \(257, 1, 512\)",
+    ),
+    "other-window": (
+        "MelSpectrogram",
+        dict(sr=SR, n_fft=256, hop_length=64, n_mels=32, window="hamming"),
+        dict(sr=SR, n_fft=256, hop_length=64, n_mels=32, trainable_STFT=True),
+        "stft.window_mask differs from the value this configuration designs",
+    ),
+    "other-htk": (
+        "MelSpectrogram",
+        dict(sr=SR, n_fft=256, hop_length=64, n_mels=32, htk=True),
+        dict(sr=SR, n_fft=256, hop_length=64, n_mels=32),
+        "mel_basis is frozen",
+    ),
+    "other-ref": (
+        "MFCC",
+        dict(sr=SR, n_fft=256, hop_length=64, n_mels=32, ref=2.0),
+        dict(sr=SR, n_fft=256, hop_length=64, n_mels=32),
+        "ref differs",
+    ),
+    "other-class": (
+        "STFT",
+        dict(n_fft=256, hop_length=64),
+        dict(sr=SR, n_fft=256, hop_length=64, n_mels=32),
+        r"missing keys \['mel_basis'",
+    ),
 }
 
 
@@ -645,8 +699,10 @@ def readme_examples() -> list[str]:
     assert section, "README has no section 'Moving between PyTorch and JAX'"
     blocks = re.findall(r"^( *)```python\n(.*?)^\1```", section.group(1), re.MULTILINE | re.DOTALL)
     assert blocks, "the section has no python example"
-    return [textwrap.dedent("".join(line[len(indent):] for line in code.splitlines(keepends=True)))
-            for indent, code in blocks]
+    return [
+        textwrap.dedent("".join(line[len(indent) :] for line in code.splitlines(keepends=True)))
+        for indent, code in blocks
+    ]
 
 
 def test_readme_example_runs_as_written(tmp_path, monkeypatch):

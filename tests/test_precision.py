@@ -52,4 +52,3 @@ def test_half_inputs_against_the_float32_result(case, half):
         out = backend.call(m, backend.asarray(x_half), case.method, **case.call)
         assert backend.dtype_name(out) == half
         assert_close(backend.to_numpy(out).astype(np.float64), ref, "half_input", half, f"{backend}")
-

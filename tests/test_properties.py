@@ -67,7 +67,9 @@ def _repair(kw: dict[str, Any]) -> dict[str, Any]:
 
 
 @st.composite
-def _space(draw: Any, valid: dict[str, Any], invalid: dict[str, list[Any]], optional: dict[str, Any] | None = None) -> dict[str, Any]:
+def _space(
+    draw: Any, valid: dict[str, Any], invalid: dict[str, list[Any]], optional: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """A keyword dict: values from ``valid``, in four draws out of five with the usual
     dependencies resolved (``_repair``; the fifth keeps combinations such as
     ``win_length > n_fft``), and in a third of the draws with one key set to an ``invalid`` value."""
@@ -94,14 +96,33 @@ NORM = st.sampled_from([1, "slaney", None, np.inf])
 B = st.booleans()
 #: Values no configuration accepts, by keyword.
 INVALID: dict[str, list[Any]] = {
-    "n_fft": [0, -4, 512.0, "512", True], "hop_length": [0, -1, 64.5], "win_length": [0, -3],
-    "window": ["nope", ("kaiser",), ()], "sr": [0, -8000, float("nan")], "fmin": [-10.0, float("inf")],
-    "fmax": [-1.0, float("nan")], "pad_mode": ["edge", None], "power": [0.0, -1.0, float("nan")],
-    "norm": [2, "l1"], "center": [1, "yes"], "htk": [1, None], "n_mels": [0, -1, 2.0], "n_bins": [0, -1],
-    "n_mfcc": [0, -2], "top_db": [-1.0], "amin": [0.0, -1e-10], "ref": [0.0, -1.0],
-    "freq_scale": ["x", None], "output_format": ["x", "complex"], "freq_bins": [0, -1, 10_000],
-    "trainable": [1, "no"], "trainable_mel": [1], "trainable_STFT": ["yes"], "trainable_bins": [1],
-    "trainable_kernels": [1], "trainable_window": ["yes"],
+    "n_fft": [0, -4, 512.0, "512", True],
+    "hop_length": [0, -1, 64.5],
+    "win_length": [0, -3],
+    "window": ["nope", ("kaiser",), ()],
+    "sr": [0, -8000, float("nan")],
+    "fmin": [-10.0, float("inf")],
+    "fmax": [-1.0, float("nan")],
+    "pad_mode": ["edge", None],
+    "power": [0.0, -1.0, float("nan")],
+    "norm": [2, "l1"],
+    "center": [1, "yes"],
+    "htk": [1, None],
+    "n_mels": [0, -1, 2.0],
+    "n_bins": [0, -1],
+    "n_mfcc": [0, -2],
+    "top_db": [-1.0],
+    "amin": [0.0, -1e-10],
+    "ref": [0.0, -1.0],
+    "freq_scale": ["x", None],
+    "output_format": ["x", "complex"],
+    "freq_bins": [0, -1, 10_000],
+    "trainable": [1, "no"],
+    "trainable_mel": [1],
+    "trainable_STFT": ["yes"],
+    "trainable_bins": [1],
+    "trainable_kernels": [1],
+    "trainable_window": ["yes"],
 }
 
 
@@ -111,35 +132,119 @@ def _invalid(*keys: str) -> dict[str, list[Any]]:
 
 STFT_SPACE = _space(
     {"n_fft": N_FFT, "hop_length": HOP, "win_length": WIN, "window": WINDOW, "center": B, "pad_mode": PAD},
-    _invalid("n_fft", "hop_length", "win_length", "window", "center", "pad_mode", "freq_scale", "output_format",
-             "freq_bins", "trainable", "sr", "fmin", "fmax"),
-    optional={"freq_scale": st.sampled_from(["no", "linear", "log", "log2"]), "freq_bins": st.one_of(st.none(), st.integers(1, 400)),
-              "fmin": FMIN, "fmax": st.floats(1.0, 30000.0), "sr": SR, "trainable": B,
-              "output_format": st.sampled_from(["Complex", "Magnitude", "Phase"]), "iSTFT": B},
+    _invalid(
+        "n_fft",
+        "hop_length",
+        "win_length",
+        "window",
+        "center",
+        "pad_mode",
+        "freq_scale",
+        "output_format",
+        "freq_bins",
+        "trainable",
+        "sr",
+        "fmin",
+        "fmax",
+    ),
+    optional={
+        "freq_scale": st.sampled_from(["no", "linear", "log", "log2"]),
+        "freq_bins": st.one_of(st.none(), st.integers(1, 400)),
+        "fmin": FMIN,
+        "fmax": st.floats(1.0, 30000.0),
+        "sr": SR,
+        "trainable": B,
+        "output_format": st.sampled_from(["Complex", "Magnitude", "Phase"]),
+        "iSTFT": B,
+    },
 )
-MEL_BASE = {"sr": SR, "n_fft": N_FFT, "hop_length": st.integers(1, 700), "win_length": WIN, "window": WINDOW,
-            "center": B, "pad_mode": PAD, "power": POWER, "htk": B, "fmin": FMIN, "fmax": FMAX, "norm": NORM}
-MEL_INVALID = _invalid("sr", "n_fft", "hop_length", "win_length", "window", "center", "pad_mode", "power", "htk",
-                       "fmin", "fmax", "norm")
+MEL_BASE = {
+    "sr": SR,
+    "n_fft": N_FFT,
+    "hop_length": st.integers(1, 700),
+    "win_length": WIN,
+    "window": WINDOW,
+    "center": B,
+    "pad_mode": PAD,
+    "power": POWER,
+    "htk": B,
+    "fmin": FMIN,
+    "fmax": FMAX,
+    "norm": NORM,
+}
+MEL_INVALID = _invalid(
+    "sr", "n_fft", "hop_length", "win_length", "window", "center", "pad_mode", "power", "htk", "fmin", "fmax", "norm"
+)
 MEL_SPACE = _space(
     {**MEL_BASE, "n_mels": st.integers(1, 300)},
     {**MEL_INVALID, **_invalid("n_mels", "trainable_mel", "trainable_STFT")},
     optional={"trainable_mel": B, "trainable_STFT": B},
 )
 MFCC_SPACE = _space(
-    {"sr": SR, "n_fft": N_FFT, "hop_length": st.integers(1, 700), "n_mels": st.integers(1, 200),
-     "n_mfcc": st.integers(1, 60), "htk": B, "fmin": FMIN, "fmax": FMAX, "power": POWER},
-    {**_invalid("sr", "n_fft", "hop_length", "n_mels", "n_mfcc", "htk", "fmin", "fmax", "power", "top_db", "amin",
-                "ref", "window", "pad_mode"), "norm": ["x", 1]},
-    optional={"norm": st.sampled_from(["ortho", None]), "ref": st.sampled_from([1.0, 0.5, 1e-3]),
-              "amin": st.sampled_from([1e-10, 1e-5]), "top_db": st.sampled_from([80.0, None, 0.0, 20.0]),
-              "window": WINDOW, "pad_mode": PAD, "trainable_mel": B},
+    {
+        "sr": SR,
+        "n_fft": N_FFT,
+        "hop_length": st.integers(1, 700),
+        "n_mels": st.integers(1, 200),
+        "n_mfcc": st.integers(1, 60),
+        "htk": B,
+        "fmin": FMIN,
+        "fmax": FMAX,
+        "power": POWER,
+    },
+    {
+        **_invalid(
+            "sr",
+            "n_fft",
+            "hop_length",
+            "n_mels",
+            "n_mfcc",
+            "htk",
+            "fmin",
+            "fmax",
+            "power",
+            "top_db",
+            "amin",
+            "ref",
+            "window",
+            "pad_mode",
+        ),
+        "norm": ["x", 1],
+    },
+    optional={
+        "norm": st.sampled_from(["ortho", None]),
+        "ref": st.sampled_from([1.0, 0.5, 1e-3]),
+        "amin": st.sampled_from([1e-10, 1e-5]),
+        "top_db": st.sampled_from([80.0, None, 0.0, 20.0]),
+        "window": WINDOW,
+        "pad_mode": PAD,
+        "trainable_mel": B,
+    },
 )
 ISTFT_SPACE = _space(
-    {"n_fft": N_FFT, "hop_length": st.one_of(st.none(), st.integers(1, 80)), "win_length": WIN, "window": WINDOW,
-     "center": B},
-    {**_invalid("n_fft", "hop_length", "win_length", "window", "center", "freq_bins", "trainable_kernels",
-                "trainable_window", "fmin", "fmax", "sr"), "freq_scale": ["log", "x"]},
+    {
+        "n_fft": N_FFT,
+        "hop_length": st.one_of(st.none(), st.integers(1, 80)),
+        "win_length": WIN,
+        "window": WINDOW,
+        "center": B,
+    },
+    {
+        **_invalid(
+            "n_fft",
+            "hop_length",
+            "win_length",
+            "window",
+            "center",
+            "freq_bins",
+            "trainable_kernels",
+            "trainable_window",
+            "fmin",
+            "fmax",
+            "sr",
+        ),
+        "freq_scale": ["log", "x"],
+    },
     optional={"freq_bins": st.none(), "trainable_kernels": B, "trainable_window": B, "sr": SR},
 )
 GAMMATONE_SPACE = _space(
@@ -149,27 +254,54 @@ GAMMATONE_SPACE = _space(
 )
 
 
-CQT_BASE = {"sr": st.sampled_from([8000, 16000]), "hop_length": st.integers(16, 700),
-            "fmin": st.floats(200.0, 3000.0), "n_bins": st.integers(1, 48), "bins_per_octave": st.integers(1, 24),
-            "filter_scale": st.floats(0.25, 2.0), "window": WINDOW, "center": B, "pad_mode": PAD}
-CQT_OPTIONAL = {"norm": st.sampled_from([1, 2, None]), "output_format": st.sampled_from(["Magnitude", "Complex", "Phase"])}
-CQT_INVALID = {**_invalid("sr", "hop_length", "window", "center", "pad_mode", "output_format"),
-               "fmin": [0.0, -5.0, float("nan")], "n_bins": [0, -1, 3.5], "bins_per_octave": [0, -12],
-               "filter_scale": [0.0, -1.0], "norm": ["x"]}
+CQT_BASE = {
+    "sr": st.sampled_from([8000, 16000]),
+    "hop_length": st.integers(16, 700),
+    "fmin": st.floats(200.0, 3000.0),
+    "n_bins": st.integers(1, 48),
+    "bins_per_octave": st.integers(1, 24),
+    "filter_scale": st.floats(0.25, 2.0),
+    "window": WINDOW,
+    "center": B,
+    "pad_mode": PAD,
+}
+CQT_OPTIONAL = {
+    "norm": st.sampled_from([1, 2, None]),
+    "output_format": st.sampled_from(["Magnitude", "Complex", "Phase"]),
+}
+CQT_INVALID = {
+    **_invalid("sr", "hop_length", "window", "center", "pad_mode", "output_format"),
+    "fmin": [0.0, -5.0, float("nan")],
+    "n_bins": [0, -1, 3.5],
+    "bins_per_octave": [0, -12],
+    "filter_scale": [0.0, -1.0],
+    "norm": ["x"],
+}
 CQT1992V2_SPACE = _space(CQT_BASE, {**CQT_INVALID, **_invalid("trainable")}, optional={**CQT_OPTIONAL, "trainable": B})
 MULTIRATE_BASE = {k: v for k, v in CQT_BASE.items() if k not in ("center",)}
-MULTIRATE_OPTIONAL = {"norm": B, "basis_norm": st.sampled_from([1, 2, None]), "earlydownsample": B,
-                      "output_format": CQT_OPTIONAL["output_format"]}
+MULTIRATE_OPTIONAL = {
+    "norm": B,
+    "basis_norm": st.sampled_from([1, 2, None]),
+    "earlydownsample": B,
+    "output_format": CQT_OPTIONAL["output_format"],
+}
 MULTIRATE_INVALID = {**{k: v for k, v in CQT_INVALID.items() if k not in ("center", "norm")}, "norm": [1.5, "x"]}
-CQT2010V2_SPACE = _space(MULTIRATE_BASE, {**MULTIRATE_INVALID, **_invalid("trainable")},
-                         optional={**MULTIRATE_OPTIONAL, "trainable": B})
-CQT2010_SPACE = _space(MULTIRATE_BASE, {**MULTIRATE_INVALID, **_invalid("trainable_STFT")},
-                       optional={**MULTIRATE_OPTIONAL, "trainable_STFT": B, "trainable_CQT": B})
-VQT_SPACE = _space({**MULTIRATE_BASE, "gamma": st.one_of(st.none(), st.floats(0.0, 50.0))},
-                   {**MULTIRATE_INVALID, **_invalid("trainable"), "gamma": [-1.0, float("nan")]},
-                   optional={**MULTIRATE_OPTIONAL, "trainable": B})
+CQT2010V2_SPACE = _space(
+    MULTIRATE_BASE, {**MULTIRATE_INVALID, **_invalid("trainable")}, optional={**MULTIRATE_OPTIONAL, "trainable": B}
+)
+CQT2010_SPACE = _space(
+    MULTIRATE_BASE,
+    {**MULTIRATE_INVALID, **_invalid("trainable_STFT")},
+    optional={**MULTIRATE_OPTIONAL, "trainable_STFT": B, "trainable_CQT": B},
+)
+VQT_SPACE = _space(
+    {**MULTIRATE_BASE, "gamma": st.one_of(st.none(), st.floats(0.0, 50.0))},
+    {**MULTIRATE_INVALID, **_invalid("trainable"), "gamma": [-1.0, float("nan")]},
+    optional={**MULTIRATE_OPTIONAL, "trainable": B},
+)
 CQT1992_SPACE = _space(
-    CQT_BASE, {**CQT_INVALID, **_invalid("trainable_STFT")},
+    CQT_BASE,
+    {**CQT_INVALID, **_invalid("trainable_STFT")},
     optional={**CQT_OPTIONAL, "trainable_STFT": B, "trainable_CQT": B},
 )
 
@@ -276,8 +408,11 @@ def _agree(cls: str, kw: dict[str, Any], n: int, x: np.ndarray, results: dict[st
     assert v_t.shape == v_j.shape and v_t.dtype == v_j.dtype == np.float64
     assert np.all(np.isfinite(v_t)) and np.all(np.isfinite(v_j))
     assert_close(
-        _comparable(cls, kw, v_j, x), _comparable(cls, kw, v_t, x), "mfcc" if cls == "MFCC" else "backend",
-        "float64", f"{cls}({kw}) on {n} samples: jax vs torch",
+        _comparable(cls, kw, v_j, x),
+        _comparable(cls, kw, v_t, x),
+        "mfcc" if cls == "MFCC" else "backend",
+        "float64",
+        f"{cls}({kw}) on {n} samples: jax vs torch",
     )
 
 

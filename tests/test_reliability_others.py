@@ -499,8 +499,9 @@ def test_jax_export_round_trip_with_symbolic_batch(o):
         restored = jax_export.deserialize(exported.serialize())
         expected = _np(JAX, JAX.call(m, jnp.asarray(x), **o.call))
         _close(_np(JAX, restored.call(leaves, jnp.asarray(x))), expected, o.kind, "float32", "jax.export vs jit")
-        _close(_np(JAX, restored.call(leaves, jnp.asarray(x[:2]))), [e[:2] for e in expected], o.kind, "float32",
-               "batch 2")
+        _close(
+            _np(JAX, restored.call(leaves, jnp.asarray(x[:2]))), [e[:2] for e in expected], o.kind, "float32", "batch 2"
+        )
 
 
 # ---------------------------------------------------------------------------------------------

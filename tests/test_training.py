@@ -66,7 +66,10 @@ def test_torch_frontend_filter_and_groups_partition_the_parameters():
     is_fe = nt.frontend_filter(model)
     assert {n for n, p in model.named_parameters() if is_fe(n, p)} == FRONTEND
     groups = nt.frontend_param_groups(model, 1e-2, weight_decay=0.5)
-    assert [(g["name"], g["lr"], g["weight_decay"]) for g in groups] == [("backbone", 1e-2, 0.5), ("frontend", 5e-4, 0.5)]
+    assert [(g["name"], g["lr"], g["weight_decay"]) for g in groups] == [
+        ("backbone", 1e-2, 0.5),
+        ("frontend", 5e-4, 0.5),
+    ]
     ids = [id(p) for g in groups for p in g["params"]]
     assert sorted(ids) == sorted(id(p) for p in model.parameters()) and len(set(ids)) == len(ids)
     named = {id(p): n for n, p in model.named_parameters()}
@@ -131,7 +134,9 @@ def test_torch_param_groups_apply_their_learning_rates():
 def test_jax_param_groups_apply_their_learning_rates():
     model = JaxModel()
     before = jax_params(model)
-    opt = nnx.Optimizer(model, nj.frontend_param_groups(model, 0.5, frontend_lr_scale=0.1, optimizer=optax.sgd), wrt=nnx.Param)
+    opt = nnx.Optimizer(
+        model, nj.frontend_param_groups(model, 0.5, frontend_lr_scale=0.1, optimizer=optax.sgd), wrt=nnx.Param
+    )
     x, y = batch()
 
     @nnx.jit
@@ -161,15 +166,21 @@ def test_project_nonnegative_clamps_only_the_filterbank(framework):
     if framework == "torch":
         model = TorchModel()
         with torch.no_grad():
-            model.mel.mel_basis.add_(torch.from_numpy(rng.normal(0, 0.01, model.mel.mel_basis.shape).astype(np.float32)))
+            model.mel.mel_basis.add_(
+                torch.from_numpy(rng.normal(0, 0.01, model.mel.mel_basis.shape).astype(np.float32))
+            )
             model.head.weight.sub_(1.0)
-        mel0, wcos0, head0 = (t.detach().numpy().copy() for t in (model.mel.mel_basis, model.mel.stft.wcos, model.head.weight))
+        mel0, wcos0, head0 = (
+            t.detach().numpy().copy() for t in (model.mel.mel_basis, model.mel.stft.wcos, model.head.weight)
+        )
         done = nt.project_nonnegative(model)
         mel1, wcos1, head1 = (t.detach().numpy() for t in (model.mel.mel_basis, model.mel.stft.wcos, model.head.weight))
         assert done == ["mel.mel_basis"]
     else:
         model = JaxModel()
-        model.mel.mel_basis[...] = model.mel.mel_basis[...] + rng.normal(0, 0.01, model.mel.mel_basis.shape).astype(np.float32)
+        model.mel.mel_basis[...] = model.mel.mel_basis[...] + rng.normal(0, 0.01, model.mel.mel_basis.shape).astype(
+            np.float32
+        )
         model.head.kernel[...] = model.head.kernel[...] - 1.0
         mel0, wcos0, head0 = (np.array(v[...]) for v in (model.mel.mel_basis, model.mel.stft.wcos, model.head.kernel))
         done = nj.project_nonnegative(model)

@@ -63,7 +63,9 @@ def test_split_lists_are_speaker_disjoint_and_complete(keywords):
     speakers = {s: {r.split("/")[1].split("_nohash_")[0] for r in rows} for s, rows in lists.items()}
     train = {r.split("/")[1].split("_nohash_")[0] for r in every - set(lists["validation"]) - set(lists["testing"])}
     assert set(lists["validation"]) | set(lists["testing"]) <= every
-    assert not (speakers["validation"] & speakers["testing"]) and not (train & (speakers["validation"] | speakers["testing"]))
+    assert not (speakers["validation"] & speakers["testing"]) and not (
+        train & (speakers["validation"] | speakers["testing"])
+    )
     # a speaker's every clip is in its split
     for s, rows in lists.items():
         assert set(rows) == {r for r in every if r.split("/")[1].split("_nohash_")[0] in speakers[s]}
@@ -135,7 +137,9 @@ def test_loader_implements_the_12_class_mapping(handmade):
     assert train.class_counts()["_silence_"] == 3 and len(train) == 8
     X, y = train.arrays()
     assert X.shape == (8, 16000) and X.dtype == np.float32 and y.dtype == np.int64
-    short = [i for i, it in enumerate(train.items) if it.path is not None and it.path.name == "aaaa0000_nohash_1.wav"][0]
+    short = [i for i, it in enumerate(train.items) if it.path is not None and it.path.name == "aaaa0000_nohash_1.wav"][
+        0
+    ]
     np.testing.assert_allclose(X[short, :8000], 0.125, atol=1e-4)
     np.testing.assert_array_equal(X[short, 8000:], 0.0)  # zero-padded to 1 s
     sil = X[y == 0]

@@ -271,7 +271,10 @@ def train(model: nnx.Module, data: dict[str, tuple[np.ndarray, np.ndarray]], cfg
             hist["val_accuracy"].append(accuracy(predict(model, data["validation"][0]), data["validation"][1]))
         if cfg.verbose:
             val = f", val accuracy {hist['val_accuracy'][-1]:.3f}" if hist["val_accuracy"] else ""
-            print(f"  [jax] epoch {len(hist['loss'])}: loss {hist['loss'][-1]:.3f}{val} ({time.perf_counter() - t0:.0f} s)", flush=True)
+            print(
+                f"  [jax] epoch {len(hist['loss'])}: loss {hist['loss'][-1]:.3f}{val} ({time.perf_counter() - t0:.0f} s)",
+                flush=True,
+            )
         if cfg.max_steps is not None and hist["steps"] >= cfg.max_steps:
             break
     hist["seconds"] = time.perf_counter() - t0

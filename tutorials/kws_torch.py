@@ -54,7 +54,9 @@ class KeywordSpotter(nn.Module):
         Which front-end kernels are trained.
     """
 
-    def __init__(self, n_mels: int = 64, n_classes: int = 12, *, trainable_mel: bool = True, trainable_STFT: bool = True):
+    def __init__(
+        self, n_mels: int = 64, n_classes: int = 12, *, trainable_mel: bool = True, trainable_STFT: bool = True
+    ):
         super().__init__()
         self.mel = log_mel_frontend(n_mels, trainable_mel=trainable_mel, trainable_STFT=trainable_STFT)
         self.norm = nn.BatchNorm1d(n_mels, affine=False)  # per-band standardisation (an affine map at test time)
@@ -138,7 +140,9 @@ class BCResNet(nn.Module):
         Which front-end kernels are trained.
     """
 
-    def __init__(self, scale: float = 1, n_classes: int = 12, *, trainable_mel: bool = True, trainable_STFT: bool = False):
+    def __init__(
+        self, scale: float = 1, n_classes: int = 12, *, trainable_mel: bool = True, trainable_STFT: bool = False
+    ):
         super().__init__()
         base = int(8 * scale)
         c = [2 * base, base, int(1.5 * base), 2 * base, int(2.5 * base), 4 * base]
@@ -263,7 +267,10 @@ def train(model: nn.Module, data: dict[str, tuple[np.ndarray, np.ndarray]], cfg:
             hist["val_accuracy"].append(accuracy(predict(model, data["validation"][0]), data["validation"][1]))
         if cfg.verbose:
             val = f", val accuracy {hist['val_accuracy'][-1]:.3f}" if hist["val_accuracy"] else ""
-            print(f"  [torch] epoch {len(hist['loss'])}: loss {hist['loss'][-1]:.3f}{val} ({time.perf_counter() - t0:.0f} s)", flush=True)
+            print(
+                f"  [torch] epoch {len(hist['loss'])}: loss {hist['loss'][-1]:.3f}{val} ({time.perf_counter() - t0:.0f} s)",
+                flush=True,
+            )
         if cfg.max_steps is not None and hist["steps"] >= cfg.max_steps:
             break
     hist["seconds"] = time.perf_counter() - t0
@@ -291,5 +298,7 @@ def n_params(model: nn.Module, *, frontend: bool | None = None) -> int:
     """Count the trainable weights (``frontend``: only front-end / only the rest)."""
     is_fe = nt.frontend_filter(model)
     return sum(
-        p.numel() for n, p in model.named_parameters() if p.requires_grad and (frontend is None or is_fe(n, p) == frontend)
+        p.numel()
+        for n, p in model.named_parameters()
+        if p.requires_grad and (frontend is None or is_fe(n, p) == frontend)
     )

@@ -101,7 +101,9 @@ def _speaker_id(seed: int, index: int) -> str:
     return hashlib.sha1(f"nnaudio-keywords-{seed}-{index}".encode()).hexdigest()[:8]
 
 
-def make_speakers(n_speakers: int, seed: int, *, val_fraction: float = 0.1, test_fraction: float = 0.1) -> list[Speaker]:
+def make_speakers(
+    n_speakers: int, seed: int, *, val_fraction: float = 0.1, test_fraction: float = 0.1
+) -> list[Speaker]:
     """Draw ``n_speakers`` speakers and assign each to one split (speaker-disjoint splits).
 
     At least one speaker goes to validation and one to testing when ``n_speakers >= 3``.

@@ -66,7 +66,9 @@ def main() -> None:
 
     fig, axes = plt.subplots(1, 4, figsize=(15, 3.6), constrained_layout=True)
     t_end, f_end = len(x) / SR, SR / 2
-    for ax, S, title in zip(axes[:3], (S_ref, S_torch, S_jax), ("librosa", "nnaudio_torch", "nnaudio_jax"), strict=True):
+    for ax, S, title in zip(
+        axes[:3], (S_ref, S_torch, S_jax), ("librosa", "nnaudio_torch", "nnaudio_jax"), strict=True
+    ):
         im = ax.imshow(db(S), origin="lower", aspect="auto", cmap="magma", extent=(0, t_end, 0, S.shape[0]))
         ax.set_title(f"{title}: MelSpectrogram", fontsize=10)
         ax.set_xlabel("time (s)")

@@ -49,7 +49,9 @@ def train_torch(data: common.Data, cfg: kws_torch.TrainConfig) -> tuple[kws_torc
 
 def train_jax(data: common.Data, cfg: kws_torch.TrainConfig) -> tuple[kws_jax.KeywordSpotter, dict[str, Any]]:
     """Train the Flax model; returns it and its history."""
-    model = kws_jax.KeywordSpotter(n_mels=64, n_classes=12, trainable_mel=True, trainable_STFT=True, rngs=nnx.Rngs(cfg.seed))
+    model = kws_jax.KeywordSpotter(
+        n_mels=64, n_classes=12, trainable_mel=True, trainable_STFT=True, rngs=nnx.Rngs(cfg.seed)
+    )
     hist = kws_jax.train(model, data, cfg)
     hist["test_accuracy"] = kws_torch.accuracy(kws_jax.predict(model, data["testing"][0]), data["testing"][1])
     return model, hist

@@ -32,13 +32,17 @@ from speech_commands import CLASSES
 SR = 16000
 
 
-def load_or_train(weights: Path, data: common.Data, cfg: kws_torch.TrainConfig) -> tuple[kws_torch.KeywordSpotter, kws_jax.KeywordSpotter, str]:
+def load_or_train(
+    weights: Path, data: common.Data, cfg: kws_torch.TrainConfig
+) -> tuple[kws_torch.KeywordSpotter, kws_jax.KeywordSpotter, str]:
     """Return the two trained Part 2 models, and where they came from."""
     pt, npz = weights / "part2_torch.pt", weights / "part2_jax.npz"
     if pt.exists() and npz.exists():
         model_t = kws_torch.KeywordSpotter(trainable_mel=True, trainable_STFT=True)
         model_t.load_state_dict(torch.load(pt, weights_only=True))
-        model_j = kws_jax.load_npz(kws_jax.KeywordSpotter(trainable_mel=True, trainable_STFT=True, rngs=nnx.Rngs(0)), npz)
+        model_j = kws_jax.load_npz(
+            kws_jax.KeywordSpotter(trainable_mel=True, trainable_STFT=True, rngs=nnx.Rngs(0)), npz
+        )
         return model_t, model_j, f"loaded from {pt.name} and {npz.name}"
     model_t, _ = part2.train_torch(data, cfg)
     model_j, _ = part2.train_jax(data, cfg)

@@ -64,8 +64,14 @@ def main() -> None:
     plt.close(fig)
 
     params: dict[str, Any] = {
-        "torch": {"backbone": kws_torch.n_params(model_t, frontend=False), "frontend": kws_torch.n_params(model_t, frontend=True)},
-        "jax": {"backbone": kws_jax.n_params(model_j, frontend=False), "frontend": kws_jax.n_params(model_j, frontend=True)},
+        "torch": {
+            "backbone": kws_torch.n_params(model_t, frontend=False),
+            "frontend": kws_torch.n_params(model_t, frontend=True),
+        },
+        "jax": {
+            "backbone": kws_jax.n_params(model_j, frontend=False),
+            "frontend": kws_jax.n_params(model_j, frontend=True),
+        },
     }
     summary = [
         f"# Part 4: BC-ResNet-{SCALE} on the learnable front-end",

@@ -65,9 +65,7 @@ class NonNegativeMel(TrainerCallback):  # type: ignore[misc]
         nt.project_nonnegative(model)
 
 
-def make_trainer(
-    model: torch.nn.Module, train: KeywordDataset, cfg: kws_torch.TrainConfig, output_dir: str
-) -> Trainer:
+def make_trainer(model: torch.nn.Module, train: KeywordDataset, cfg: kws_torch.TrainConfig, output_dir: str) -> Trainer:
     """Build a ``Trainer`` with the front-end parameter groups and the non-negativity callback."""
     opt = torch.optim.AdamW(
         nt.frontend_param_groups(model, cfg.lr, frontend_lr_scale=cfg.frontend_lr_scale), weight_decay=cfg.weight_decay
@@ -79,7 +77,9 @@ def make_trainer(
         use_cpu=True, report_to="none", save_strategy="no", eval_strategy="no", logging_strategy="no",
         disable_tqdm=True, dataloader_num_workers=0,
     )  # fmt: skip
-    trainer = Trainer(model=model, args=args, train_dataset=train, optimizers=(opt, constant), callbacks=[NonNegativeMel()])
+    trainer = Trainer(
+        model=model, args=args, train_dataset=train, optimizers=(opt, constant), callbacks=[NonNegativeMel()]
+    )
     trainer.remove_callback(PrinterCallback)  # no metrics printout
     return trainer
 
@@ -106,7 +106,12 @@ def run_jax(data: common.Data, cfg: kws_torch.TrainConfig, *, trainable_mel: boo
     model = kws_jax.AudioClassifier(12, trainable_mel=trainable_mel, rngs=nnx.Rngs(cfg.seed))
     hist = kws_jax.train(model, {"training": data["training"]}, cfg)
     acc = kws_torch.accuracy(kws_jax.predict(model, data["testing"][0]), data["testing"][1])
-    return {"test_accuracy": acc, "seconds": hist["seconds"], "steps": hist["steps"], "mel_min": float(model.mel.mel_basis[...].min())}
+    return {
+        "test_accuracy": acc,
+        "seconds": hist["seconds"],
+        "steps": hist["steps"],
+        "mel_min": float(model.mel.mel_basis[...].min()),
+    }
 
 
 def main() -> None:
@@ -125,7 +130,9 @@ def main() -> None:
             runs[framework][variant] = []
             for s in seeds:
                 r = run(data, replace(base, seed=s, verbose=False), trainable_mel=trainable)
-                print(f"{framework}, {variant}, seed {s}: test accuracy {r['test_accuracy']:.3f} ({r['seconds']:.0f} s)")
+                print(
+                    f"{framework}, {variant}, seed {s}: test accuracy {r['test_accuracy']:.3f} ({r['seconds']:.0f} s)"
+                )
                 runs[framework][variant].append(r)
 
     stats: dict[str, dict[str, dict[str, float]]] = {}
@@ -133,9 +140,24 @@ def main() -> None:
         stats[framework] = {}
         for variant, results in variants.items():
             acc = np.array([r["test_accuracy"] for r in results])
-            stats[framework][variant] = {"mean": float(acc.mean()), "std": float(acc.std(ddof=1)), "min": float(acc.min()), "max": float(acc.max())}
-        diff = np.array([b["test_accuracy"] - a["test_accuracy"] for a, b in zip(variants["fixed mel"], variants["learnable mel"], strict=True)])
-        stats[framework]["learnable - fixed (paired)"] = {"mean": float(diff.mean()), "std": float(diff.std(ddof=1)), "min": float(diff.min()), "max": float(diff.max())}
+            stats[framework][variant] = {
+                "mean": float(acc.mean()),
+                "std": float(acc.std(ddof=1)),
+                "min": float(acc.min()),
+                "max": float(acc.max()),
+            }
+        diff = np.array(
+            [
+                b["test_accuracy"] - a["test_accuracy"]
+                for a, b in zip(variants["fixed mel"], variants["learnable mel"], strict=True)
+            ]
+        )
+        stats[framework]["learnable - fixed (paired)"] = {
+            "mean": float(diff.mean()),
+            "std": float(diff.std(ddof=1)),
+            "min": float(diff.min()),
+            "max": float(diff.max()),
+        }
 
     fig, ax = plt.subplots(figsize=(7, 3.8), constrained_layout=True)
     for k, variants in enumerate(runs.values()):
@@ -166,11 +188,15 @@ def main() -> None:
     ]
     for framework, variants in stats.items():
         for variant, s in variants.items():
-            summary.append(f"| {framework} | {variant} | {s['mean']:.3f} | {s['std']:.3f} | {s['min']:.3f} | {s['max']:.3f} |")
+            summary.append(
+                f"| {framework} | {variant} | {s['mean']:.3f} | {s['std']:.3f} | {s['min']:.3f} | {s['max']:.3f} |"
+            )
     times = {f: np.mean([r["seconds"] for v in runs[f].values() for r in v]) for f in runs}
     summary += ["", "Mean training time per run: " + ", ".join(f"{f} {t:.1f} s" for f, t in times.items()) + "."]
     summary += ["", "Figure: part5_fixed_vs_learnable.png"]
-    common.write_results(out, "part5", {"config": asdict(base), "seeds": list(seeds), "runs": runs, "stats": stats}, summary)
+    common.write_results(
+        out, "part5", {"config": asdict(base), "seeds": list(seeds), "runs": runs, "stats": stats}, summary
+    )
 
 
 if __name__ == "__main__":

@@ -116,7 +116,9 @@ class SpeechCommands:
                 files = [files[i] for i in sorted(keep)]
             for f in files:
                 rel = f"{folder.name}/{f.name}"
-                which = "validation" if rel in lists["validation"] else "testing" if rel in lists["testing"] else "training"
+                which = (
+                    "validation" if rel in lists["validation"] else "testing" if rel in lists["testing"] else "training"
+                )
                 if which != subset:
                     continue
                 if folder.name in WORDS:

@@ -52,7 +52,12 @@ def _triangles(freqs: np.ndarray, cf: np.ndarray, lo: np.ndarray, hi: np.ndarray
 
 
 def cfp_logfreq_matrices(
-    *, fr: float, fs: float, fc: float, tc: float, NumPerOct: int  # noqa: N803
+    *,
+    fr: float,
+    fs: float,
+    fc: float,
+    tc: float,
+    NumPerOct: int,  # noqa: N803
 ) -> tuple[np.ndarray, np.ndarray]:
     """Frequency -> log-frequency and quefrency -> log-frequency mappings of CFP.
 
@@ -152,7 +157,9 @@ class CFPConfig(_Config):
         s(self, "NumPerOct", check_int("NumPerOct", self.NumPerOct, minimum=1))
         s(self, "g", _check_g(self.g))
         if 1.0 / tc > fs / 2:
-            raise ParameterError(f"tc={tc!r} is invalid: the top frequency 1 / tc = {1 / tc} must be <= fs / 2 = {fs / 2}")
+            raise ParameterError(
+                f"tc={tc!r} is invalid: the top frequency 1 / tc = {1 / tc} must be <= fs / 2 = {fs / 2}"
+            )
         if fc >= 1.0 / tc:
             raise ParameterError(f"fc={fc!r} is invalid: must be < 1 / tc = {1 / tc}")
         if self.fc_idx < 1:

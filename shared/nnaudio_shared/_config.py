@@ -188,8 +188,9 @@ class STFTConfig(_Config):
             s(self, "fmin", check_float("fmin", self.fmin))
             s(self, "fmax", check_float("fmax", self.fmax))
         else:
-            fmin, fmax = _check_band("fmin", self.fmin, "fmax", self.fmax, self.sr,
-                                     positive=self.freq_scale != "linear")
+            fmin, fmax = _check_band(
+                "fmin", self.fmin, "fmax", self.fmax, self.sr, positive=self.freq_scale != "linear"
+            )
             s(self, "fmin", fmin)
             s(self, "fmax", fmax)
         s(self, "center", check_bool("center", self.center))
@@ -222,8 +223,14 @@ class STFTConfig(_Config):
     def kernels(self) -> FourierKernels:
         """Windowed Fourier kernels ``wcos``/``wsin`` of shape ``(freq_bins, n_fft)``."""
         return fourier_kernels(
-            n_fft=self.n_fft, win_length=cast(int, self.win_length), freq_bins=cast(int, self.freq_bins), window=self.window,
-            freq_scale=self.freq_scale, fmin=self.fmin, fmax=self.fmax, sr=self.sr,  # type: ignore[arg-type]
+            n_fft=self.n_fft,
+            win_length=cast(int, self.win_length),
+            freq_bins=cast(int, self.freq_bins),
+            window=self.window,
+            freq_scale=self.freq_scale,
+            fmin=self.fmin,
+            fmax=self.fmax,
+            sr=self.sr,  # type: ignore[arg-type]
         )
 
     def check_length(self, n_samples: int) -> None:
@@ -276,8 +283,7 @@ class ISTFTConfig(_Config):
         if self.freq_scale != "no":
             check_choice("freq_scale", self.freq_scale, _FREQ_SCALES)
             raise ParameterError(
-                f"freq_scale={self.freq_scale!r} is invalid for iSTFT: only the uniform scale 'no' "
-                "can be inverted"
+                f"freq_scale={self.freq_scale!r} is invalid for iSTFT: only the uniform scale 'no' can be inverted"
             )
         n_onesided = n_fft // 2 + 1
         if self.freq_bins is not None and check_int("freq_bins", self.freq_bins) != n_onesided:
@@ -341,8 +347,14 @@ class MelSpectrogramConfig(_Config):
         s(self, "trainable_mel", check_bool("trainable_mel", self.trainable_mel))
         s(self, "trainable_STFT", check_bool("trainable_STFT", self.trainable_STFT))
         stft = STFTConfig(
-            n_fft=self.n_fft, win_length=self.win_length, hop_length=self.hop_length, window=self.window,
-            center=self.center, pad_mode=self.pad_mode, sr=self.sr, trainable=self.trainable_STFT,
+            n_fft=self.n_fft,
+            win_length=self.win_length,
+            hop_length=self.hop_length,
+            window=self.window,
+            center=self.center,
+            pad_mode=self.pad_mode,
+            sr=self.sr,
+            trainable=self.trainable_STFT,
             output_format="Magnitude",
         )
         s(self, "stft", stft)
@@ -367,8 +379,13 @@ class MelSpectrogramConfig(_Config):
     def mel_basis(self) -> np.ndarray:
         """Mel filterbank of shape ``(n_mels, n_fft // 2 + 1)`` (float64)."""
         return mel_filterbank(
-            sr=self.sr, n_fft=self.n_fft, n_mels=self.n_mels, fmin=self.fmin, fmax=self.fmax,
-            htk=self.htk, norm=self.norm,
+            sr=self.sr,
+            n_fft=self.n_fft,
+            n_mels=self.n_mels,
+            fmin=self.fmin,
+            fmax=self.fmax,
+            htk=self.htk,
+            norm=self.norm,
         )
 
 

@@ -90,18 +90,45 @@ KernelNorm = float | None
 
 # librosa.filters.WINDOW_BANDWIDTHS (librosa 0.11): equivalent noise bandwidth in FFT bins.
 _WINDOW_BANDWIDTHS = {
-    "bart": 1.3334961334912805, "barthann": 1.4560255965133932, "bartlett": 1.3334961334912805,
-    "bkh": 2.0045975283585014, "black": 1.7269681554262326, "blackharr": 2.0045975283585014,
-    "blackman": 1.7269681554262326, "blackmanharris": 2.0045975283585014, "blk": 1.7269681554262326,
-    "bman": 1.7859588613860062, "bmn": 1.7859588613860062, "bohman": 1.7859588613860062, "box": 1.0,
-    "boxcar": 1.0, "brt": 1.3334961334912805, "brthan": 1.4560255965133932, "bth": 1.4560255965133932,
-    "cosine": 1.2337005350199792, "flat": 2.7762255046484143, "flattop": 2.7762255046484143,
-    "flt": 2.7762255046484143, "halfcosine": 1.2337005350199792, "ham": 1.3629455320350348,
-    "hamm": 1.3629455320350348, "hamming": 1.3629455320350348, "han": 1.50018310546875,
-    "hann": 1.50018310546875, "nut": 1.9763500280946082, "nutl": 1.9763500280946082,
-    "nuttall": 1.9763500280946082, "ones": 1.0, "par": 1.917460317460319, "parz": 1.917460317460319,
-    "parzen": 1.917460317460319, "rect": 1.0, "rectangular": 1.0, "tri": 1.333170652355585,
-    "triang": 1.333170652355585, "triangle": 1.333170652355585,
+    "bart": 1.3334961334912805,
+    "barthann": 1.4560255965133932,
+    "bartlett": 1.3334961334912805,
+    "bkh": 2.0045975283585014,
+    "black": 1.7269681554262326,
+    "blackharr": 2.0045975283585014,
+    "blackman": 1.7269681554262326,
+    "blackmanharris": 2.0045975283585014,
+    "blk": 1.7269681554262326,
+    "bman": 1.7859588613860062,
+    "bmn": 1.7859588613860062,
+    "bohman": 1.7859588613860062,
+    "box": 1.0,
+    "boxcar": 1.0,
+    "brt": 1.3334961334912805,
+    "brthan": 1.4560255965133932,
+    "bth": 1.4560255965133932,
+    "cosine": 1.2337005350199792,
+    "flat": 2.7762255046484143,
+    "flattop": 2.7762255046484143,
+    "flt": 2.7762255046484143,
+    "halfcosine": 1.2337005350199792,
+    "ham": 1.3629455320350348,
+    "hamm": 1.3629455320350348,
+    "hamming": 1.3629455320350348,
+    "han": 1.50018310546875,
+    "hann": 1.50018310546875,
+    "nut": 1.9763500280946082,
+    "nutl": 1.9763500280946082,
+    "nuttall": 1.9763500280946082,
+    "ones": 1.0,
+    "par": 1.917460317460319,
+    "parz": 1.917460317460319,
+    "parzen": 1.917460317460319,
+    "rect": 1.0,
+    "rectangular": 1.0,
+    "tri": 1.333170652355585,
+    "triang": 1.333170652355585,
+    "triangle": 1.333170652355585,
 }
 
 
@@ -521,10 +548,18 @@ def polyphase_plan(
         for qq in range(n_blocks):
             hit = np.nonzero((b0 <= first + qq) & (b1 >= first + qq))[0]
             ranges[qq] = (g0 + hit[0], g0 + hit[-1] + 1)
-        groups.append(PolyphaseGroup(
-            start=g0, stop=g1, first_block=first, n_blocks=n_blocks, lead=_readonly(lead),
-            trail=_readonly(trail), gather_index=_readonly(index), bin_ranges=_readonly(ranges),
-        ))
+        groups.append(
+            PolyphaseGroup(
+                start=g0,
+                stop=g1,
+                first_block=first,
+                n_blocks=n_blocks,
+                lead=_readonly(lead),
+                trail=_readonly(trail),
+                gather_index=_readonly(index),
+                bin_ranges=_readonly(ranges),
+            )
+        )
     return tuple(groups)
 
 
@@ -573,9 +608,7 @@ class PolyphaseLayout:
         return int(self.index.shape[1])
 
 
-def polyphase_layout(
-    offsets: Any, sizes: Any, hop: int, *, group_size: int, phase: int = 0
-) -> PolyphaseLayout:
+def polyphase_layout(offsets: Any, sizes: Any, hop: int, *, group_size: int, phase: int = 0) -> PolyphaseLayout:
     """Zero-trimmed flat layout of :func:`polyphase_plan` (see :class:`PolyphaseLayout`)."""
     groups = polyphase_plan(offsets, sizes, hop, group_size=group_size, phase=phase)
     taps = []
@@ -595,11 +628,17 @@ def polyphase_layout(
     col_hi = np.where(has, index.shape[0] - np.argmax(valid[::-1], axis=0), 0)
     col_start = np.where(has, index[col_lo, np.arange(index.shape[1])] - col_lo, 0)
     return PolyphaseLayout(
-        hop=int(hop), phase=int(phase), n_bins=int(groups[-1].stop),
+        hop=int(hop),
+        phase=int(phase),
+        n_bins=int(groups[-1].stop),
         first_block=min(g.first_block for g in groups),
         last_block=max(g.first_block + g.n_blocks - 1 for g in groups),
-        taps=tuple(taps), index=_readonly(index), groups=groups, col_start=_readonly(col_start.astype(np.int64)),
-        col_lo=_readonly(col_lo.astype(np.int64)), col_hi=_readonly(col_hi.astype(np.int64)),
+        taps=tuple(taps),
+        index=_readonly(index),
+        groups=groups,
+        col_start=_readonly(col_start.astype(np.int64)),
+        col_lo=_readonly(col_lo.astype(np.int64)),
+        col_hi=_readonly(col_hi.astype(np.int64)),
     )
 
 
@@ -780,11 +819,18 @@ def factored_plan(
         if hop * rank + rank * cols >= gain * hop * cols:
             break
         sl = slice(g.start, g.stop)
-        groups.append(FactoredGroup(
-            start=g.start, stop=g.stop, first_block=g.first_block, n_blocks=g.n_blocks,
-            kernel_start=_readonly(starts[sl].copy()), shift=_readonly(g.first_block * hop - phase - offsets[sl]),
-            size=_readonly(sizes[sl].copy()), basis=_readonly(np.ascontiguousarray(u[:, :rank])),
-        ))
+        groups.append(
+            FactoredGroup(
+                start=g.start,
+                stop=g.stop,
+                first_block=g.first_block,
+                n_blocks=g.n_blocks,
+                kernel_start=_readonly(starts[sl].copy()),
+                shift=_readonly(g.first_block * hop - phase - offsets[sl]),
+                size=_readonly(sizes[sl].copy()),
+                basis=_readonly(np.ascontiguousarray(u[:, :rank])),
+            )
+        )
     n_factored = groups[-1].stop if groups else 0
     direct = None
     if n_factored < kernels.offsets.size:
@@ -794,9 +840,16 @@ def factored_plan(
     if direct is not None:
         blocks.append((direct.first_block, direct.last_block))
     return FactoredPlan(
-        hop=hop, phase=phase, n_bins=int(sizes.size), first_block=min(b[0] for b in blocks),
-        last_block=max(b[1] for b in blocks), tolerance=tolerance, groups=tuple(groups), direct=direct,
-        n_factored=n_factored, direct_offset=int(starts[n_factored]) if n_factored < sizes.size else int(sizes.sum()),
+        hop=hop,
+        phase=phase,
+        n_bins=int(sizes.size),
+        first_block=min(b[0] for b in blocks),
+        last_block=max(b[1] for b in blocks),
+        tolerance=tolerance,
+        groups=tuple(groups),
+        direct=direct,
+        n_factored=n_factored,
+        direct_offset=int(starts[n_factored]) if n_factored < sizes.size else int(sizes.sum()),
     )
 
 
@@ -885,7 +938,11 @@ class _FullRateCQT(_Config):
         s(self, "output_format", check_choice("output_format", self.output_format, _OUTPUT_FORMATS))
         freqs = self.freqs()
         lengths, f_cutoff = wavelet_lengths(
-            freqs, sr=self.sr, window=self.window, filter_scale=self.filter_scale, gamma=0.0,
+            freqs,
+            sr=self.sr,
+            window=self.window,
+            filter_scale=self.filter_scale,
+            gamma=0.0,
             alpha=_alpha_for(freqs, self.bins_per_octave),
         )
         _check_nyquist(freqs, f_cutoff, self.sr)
@@ -972,7 +1029,12 @@ class CQT1992v2Config(_FullRateCQT):
 def _kernels_for(config: _FullRateCQT) -> CQTKernels:
     freqs = config.freqs()
     return wavelet_kernels(
-        freqs, sr=config.sr, window=config.window, filter_scale=config.filter_scale, norm=config.norm, gamma=0.0,
+        freqs,
+        sr=config.sr,
+        window=config.window,
+        filter_scale=config.filter_scale,
+        norm=config.norm,
+        gamma=0.0,
         alpha=_alpha_for(freqs, config.bins_per_octave),
     )
 

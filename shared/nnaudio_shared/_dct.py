@@ -32,9 +32,7 @@ def dct_matrix(*, n_mfcc: int, n_mels: int, norm: DCTNorm = "ortho") -> np.ndarr
     return d
 
 
-def power_to_db(
-    S: np.ndarray, *, ref: float = 1.0, amin: float = 1e-10, top_db: float | None = 80.0
-) -> np.ndarray:
+def power_to_db(S: np.ndarray, *, ref: float = 1.0, amin: float = 1e-10, top_db: float | None = 80.0) -> np.ndarray:
     """Power to decibels, ``top_db`` applied per example (float64 reference).
 
     ``10 log10(max(S, amin)) - 10 log10(max(amin, |ref|))``, then clipped from below at

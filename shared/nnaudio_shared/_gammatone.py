@@ -155,8 +155,14 @@ class GammatonegramConfig(_Config):
         s(self, "trainable_bins", check_bool("trainable_bins", self.trainable_bins))
         s(self, "trainable_STFT", check_bool("trainable_STFT", self.trainable_STFT))
         stft = STFTConfig(
-            n_fft=self.n_fft, win_length=self.win_length, hop_length=self.hop_length, window=self.window,
-            center=self.center, pad_mode=self.pad_mode, sr=self.sr, trainable=self.trainable_STFT,
+            n_fft=self.n_fft,
+            win_length=self.win_length,
+            hop_length=self.hop_length,
+            window=self.window,
+            center=self.center,
+            pad_mode=self.pad_mode,
+            sr=self.sr,
+            trainable=self.trainable_STFT,
             output_format="Magnitude",
         )
         s(self, "stft", stft)

@@ -71,8 +71,13 @@ class GriffinLimConfig(_Config):
     def __post_init__(self) -> None:
         s = object.__setattr__
         stft = STFTConfig(
-            n_fft=self.n_fft, win_length=self.win_length, hop_length=self.hop_length, window=self.window,
-            center=self.center, pad_mode=self.pad_mode, iSTFT=True,
+            n_fft=self.n_fft,
+            win_length=self.win_length,
+            hop_length=self.hop_length,
+            window=self.window,
+            center=self.center,
+            pad_mode=self.pad_mode,
+            iSTFT=True,
         )
         s(self, "stft", stft)
         for name in ("n_fft", "win_length", "hop_length", "window", "center", "pad_mode"):

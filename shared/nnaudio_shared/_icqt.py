@@ -177,7 +177,11 @@ class ICQTConfig(_Config):
         s(self, "normalization_type", check_choice("normalization_type", self.normalization_type, _NORMALIZATIONS))
         freqs = self.freqs()
         _, f_cutoff = wavelet_lengths(
-            freqs, sr=self.sr, window=self.window, filter_scale=self.filter_scale, gamma=self.gamma,
+            freqs,
+            sr=self.sr,
+            window=self.window,
+            filter_scale=self.filter_scale,
+            gamma=self.gamma,
             alpha=_alpha_for(freqs, self.bins_per_octave),
         )
         _check_nyquist(freqs, f_cutoff, self.sr)
@@ -288,17 +292,31 @@ class ICQTConfig(_Config):
 def _kernels_for(config: ICQTConfig) -> CQTKernels:
     freqs = config.freqs()
     return wavelet_kernels(
-        freqs, sr=config.sr, window=config.window, filter_scale=config.filter_scale, norm=config.norm,
-        gamma=config.gamma, alpha=_alpha_for(freqs, config.bins_per_octave),
+        freqs,
+        sr=config.sr,
+        window=config.window,
+        filter_scale=config.filter_scale,
+        norm=config.norm,
+        gamma=config.gamma,
+        alpha=_alpha_for(freqs, config.bins_per_octave),
     )
 
 
 @functools.lru_cache(maxsize=16)
 def _cqt_config_for(config: ICQTConfig) -> CQT1992v2Config:
     return CQT1992v2Config(
-        sr=config.sr, hop_length=config.hop_length, fmin=config.fmin, fmax=config.fmax, n_bins=config.n_bins,
-        bins_per_octave=config.bins_per_octave, filter_scale=config.filter_scale, norm=config.norm,
-        window=config.window, center=config.center, pad_mode=config.pad_mode, output_format="Complex",
+        sr=config.sr,
+        hop_length=config.hop_length,
+        fmin=config.fmin,
+        fmax=config.fmax,
+        n_bins=config.n_bins,
+        bins_per_octave=config.bins_per_octave,
+        filter_scale=config.filter_scale,
+        norm=config.norm,
+        window=config.window,
+        center=config.center,
+        pad_mode=config.pad_mode,
+        output_format="Complex",
     )
 
 

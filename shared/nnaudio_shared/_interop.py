@@ -105,7 +105,8 @@ class Tolerance:
     def describe(self) -> str:
         """``'rel_l2 <= 1e-06, rel_max <= 1e-05'``."""
         return ", ".join(
-            f"{name} <= {getattr(self, name):.3g}" for name in ("rel_l2", "rel_max", "abs_max")
+            f"{name} <= {getattr(self, name):.3g}"
+            for name in ("rel_l2", "rel_max", "abs_max")
             if getattr(self, name) is not None
         )
 
@@ -277,7 +278,9 @@ def nnaudio2_arrays(
             f"{', '.join(n for n, s in REGISTRY.items() if s.nnaudio2 is not None)})"
         )
     if not isinstance(state_dict, Mapping):
-        raise ParameterError(f"state_dict={type(state_dict).__name__} is invalid: expected a mapping (module.state_dict())")
+        raise ParameterError(
+            f"state_dict={type(state_dict).__name__} is invalid: expected a mapping (module.state_dict())"
+        )
     keys = spec.nnaudio2(config)
     trainable = set(trainable)
     known = {k.theirs for k in keys}
@@ -704,7 +707,8 @@ def read_state_file(path: str | os.PathLike[str], *, expected: str | None = None
     _expect(isinstance(meta, dict) and meta.get("format") == FORMAT, p, f"the metadata is not in the {FORMAT!r} format")
     version = meta.get("format_version")
     _expect(
-        isinstance(version, int) and version == FORMAT_VERSION, p,
+        isinstance(version, int) and version == FORMAT_VERSION,
+        p,
         f"format_version={version!r} is not supported (this library reads version {FORMAT_VERSION})",
     )
     schema = {"class": str, "config": dict, "dtype": str, "trainable": list, "state": dict}
@@ -725,13 +729,27 @@ def read_state_file(path: str | os.PathLike[str], *, expected: str | None = None
     missing, extra = sorted(set(declared) - set(tensors)), sorted(set(tensors) - set(declared))
     _expect(not missing, p, f"tensors {missing} are declared in the metadata but missing")
     _expect(not extra, p, f"tensors {extra} are not declared in the metadata")
-    _expect(set(trainable) <= set(declared), p, f"trainable names {sorted(set(trainable) - set(declared))} are not in the state")
+    _expect(
+        set(trainable) <= set(declared),
+        p,
+        f"trainable names {sorted(set(trainable) - set(declared))} are not in the state",
+    )
     for key, arr in tensors.items():
         entry = declared[key]
         _expect(isinstance(entry, dict), p, f"metadata of {key!r} is not an object")
-        _expect(list(arr.shape) == entry.get("shape"), p, f"{key} has shape {list(arr.shape)}, metadata says {entry.get('shape')}")
-        _expect(arr.dtype.name == entry.get("dtype"), p, f"{key} has dtype {arr.dtype.name}, metadata says {entry.get('dtype')}")
-        _expect(not _is_float(arr) or arr.dtype.name == dtype, p, f"{key} has dtype {arr.dtype.name}, the module {dtype}")
+        _expect(
+            list(arr.shape) == entry.get("shape"),
+            p,
+            f"{key} has shape {list(arr.shape)}, metadata says {entry.get('shape')}",
+        )
+        _expect(
+            arr.dtype.name == entry.get("dtype"),
+            p,
+            f"{key} has dtype {arr.dtype.name}, metadata says {entry.get('dtype')}",
+        )
+        _expect(
+            not _is_float(arr) or arr.dtype.name == dtype, p, f"{key} has dtype {arr.dtype.name}, the module {dtype}"
+        )
         _expect(_sha256(arr) == entry.get("sha256"), p, f"{key} does not match its SHA-256 (corrupted data)")
         _expect(not _is_float(arr) or bool(np.all(np.isfinite(arr))), p, f"{key} contains NaN or Inf")
     return ModuleState(name, meta["config"], dtype, frozenset(trainable), {k: np.array(v) for k, v in tensors.items()})
@@ -741,11 +759,7 @@ def read_state_file(path: str | os.PathLike[str], *, expected: str | None = None
 # The registered classes. A new class: register(TransformSpec("Name", example={...}, ...)).
 # ------------------------------------------------------------------------------------------------
 register(TransformSpec("STFT", example=dict(n_fft=256, hop_length=64), nnaudio2=_nn2_stft))
-register(
-    TransformSpec(
-        "iSTFT", example=dict(n_fft=256, hop_length=64), check_kind="waveform", make_input=_stft_input
-    )
-)
+register(TransformSpec("iSTFT", example=dict(n_fft=256, hop_length=64), check_kind="waveform", make_input=_stft_input))
 register(
     TransformSpec(
         "MelSpectrogram",
@@ -756,43 +770,55 @@ register(
 )
 register(
     TransformSpec(
-        "MFCC", example=dict(sr=8000, n_fft=256, hop_length=64, n_mels=32, n_mfcc=13), nnaudio2=_nn2_mfcc,
+        "MFCC",
+        example=dict(sr=8000, n_fft=256, hop_length=64, n_mels=32, n_mfcc=13),
+        nnaudio2=_nn2_mfcc,
         check_kind="db",
     )
 )
 register(
     TransformSpec(
-        "Gammatonegram", example=dict(sr=8000, n_fft=256, hop_length=64, n_bins=32), aliases=("gammatone",),
+        "Gammatonegram",
+        example=dict(sr=8000, n_fft=256, hop_length=64, n_bins=32),
+        aliases=("gammatone",),
         nnaudio2=_nn2_gammatone,
     )
 )
 register(
     TransformSpec(
-        "Griffin_Lim", example=dict(n_fft=256, hop_length=64, n_iter=4), aliases=("griffinlim",),
-        check_kind="iterative", make_input=_magnitude_input, sr_arg=None,
+        "Griffin_Lim",
+        example=dict(n_fft=256, hop_length=64, n_iter=4),
+        aliases=("griffinlim",),
+        check_kind="iterative",
+        make_input=_magnitude_input,
+        sr_arg=None,
     )
 )
 register(TransformSpec("CFP", example=dict(fs=8000, hop_length=80, window_size=513), sr_arg="fs", check_kind="cfp"))
 register(
     TransformSpec(
-        "Combined_Frequency_Periodicity", example=dict(fs=8000, hop_length=80, window_size=513), sr_arg="fs",
+        "Combined_Frequency_Periodicity",
+        example=dict(fs=8000, hop_length=80, window_size=513),
+        sr_arg="fs",
         check_kind="cfp",
     )
 )
 register(
     TransformSpec(
-        "CQT1992v2", example=dict(sr=8000, hop_length=64, fmin=200.0, n_bins=24), aliases=("cqt",),
+        "CQT1992v2",
+        example=dict(sr=8000, hop_length=64, fmin=200.0, n_bins=24),
+        aliases=("cqt",),
         outputs=octave_outputs,
     )
 )
-register(
-    TransformSpec("CQT1992", example=dict(sr=8000, hop_length=64, fmin=200.0, n_bins=24), outputs=octave_outputs)
-)
+register(TransformSpec("CQT1992", example=dict(sr=8000, hop_length=64, fmin=200.0, n_bins=24), outputs=octave_outputs))
 for _name in ("CQT2010", "CQT2010v2", "VQT"):
     register(TransformSpec(_name, example=dict(sr=8000, hop_length=64, fmin=200.0, n_bins=24), outputs=octave_outputs))
 register(
     TransformSpec(
-        "iCQT", example=dict(sr=8000, hop_length=64, fmin=200.0, n_bins=24, n_iter=4), check_kind="iterative",
+        "iCQT",
+        example=dict(sr=8000, hop_length=64, fmin=200.0, n_bins=24, n_iter=4),
+        check_kind="iterative",
         make_input=_cqt_input,
     )
 )

@@ -470,10 +470,19 @@ def multirate_plan(
         j = np.arange(frame_size)[:, None] + frame_start - off[None, :]  # sample of each kernel
         kstart = packed + np.concatenate(([0], np.cumsum(size)[:-1]))
         index = np.where((j >= 0) & (j < size[None, :]), kstart[None, :] + j, -1).astype(np.int64)
-        octaves.append(OctavePlan(
-            start=start, stop=stop, level=level, hop=hop, kernels=sub, packed_start=packed,
-            frame_start=frame_start, frame_size=frame_size, frame_index=_readonly(index),
-        ))
+        octaves.append(
+            OctavePlan(
+                start=start,
+                stop=stop,
+                level=level,
+                hop=hop,
+                kernels=sub,
+                packed_start=packed,
+                frame_start=frame_start,
+                frame_size=frame_size,
+                frame_index=_readonly(index),
+            )
+        )
         packed += int(np.sum(sub.sizes))
     return MultiratePlan(octaves=tuple(octaves), filter=filt, hop_length=hop_length, full=kernels)
 
@@ -497,8 +506,13 @@ def _check_basis_norm(basis_norm: Any) -> float | None:
 def _cached_kernels(cfg: _MultirateCQT) -> CQTKernels:
     freqs = cfg.freqs()
     return wavelet_kernels(
-        freqs, sr=cfg.sr, window=cfg.window, filter_scale=cfg.filter_scale, norm=cfg.basis_norm,
-        gamma=cfg._gamma(), alpha=_alpha_for(freqs, cfg.bins_per_octave),
+        freqs,
+        sr=cfg.sr,
+        window=cfg.window,
+        filter_scale=cfg.filter_scale,
+        norm=cfg.basis_norm,
+        gamma=cfg._gamma(),
+        alpha=_alpha_for(freqs, cfg.bins_per_octave),
     )
 
 
@@ -506,9 +520,13 @@ def _cached_kernels(cfg: _MultirateCQT) -> CQTKernels:
 def _cached_plan(cfg: _MultirateCQT) -> MultiratePlan:
     # configurations hash and compare by value: identical modules share one plan
     return multirate_plan(
-        cfg.kernels(), sr=cfg.sr, hop_length=cfg.hop_length, bins_per_octave=cfg.bins_per_octave,
+        cfg.kernels(),
+        sr=cfg.sr,
+        hop_length=cfg.hop_length,
+        bins_per_octave=cfg.bins_per_octave,
         earlydownsample=cfg.earlydownsample,
     )
+
 
 #: Output scaling applied when ``norm=True`` (``'librosa'``) and ``norm=False`` (``'convolutional'``).
 _NORM_TO_SCALING = {True: "librosa", False: "convolutional"}
@@ -552,7 +570,11 @@ class _MultirateCQT(_Config):
         s(self, "output_format", check_choice("output_format", self.output_format, _OUTPUT_FORMATS))
         freqs = self.freqs()
         _, f_cutoff = wavelet_lengths(
-            freqs, sr=self.sr, window=self.window, filter_scale=self.filter_scale, gamma=self._gamma(),
+            freqs,
+            sr=self.sr,
+            window=self.window,
+            filter_scale=self.filter_scale,
+            gamma=self._gamma(),
             alpha=_alpha_for(freqs, self.bins_per_octave),
         )
         _check_nyquist(freqs, f_cutoff, self.sr)

@@ -53,9 +53,7 @@ def get_window(window: WindowSpec, win_length: int, *, fftbins: bool = True) -> 
                 f"with win_length={win_length} samples"
             )
     elif callable(window):
-        raise ParameterError(
-            f"window={window!r} is invalid: pass a scipy window spec (name or tuple) or an array"
-        )
+        raise ParameterError(f"window={window!r} is invalid: pass a scipy window spec (name or tuple) or an array")
     else:
         try:
             arr = np.asarray(scipy.signal.get_window(window, win_length, fftbins=fftbins), dtype=np.float64)
