@@ -155,6 +155,15 @@ def test_public_names_match_across_backends():
         assert inspect.isclass(getattr(nnaudio_torch, name)) and inspect.isclass(getattr(nnaudio_jax, name))
 
 
+def test_one_version_source():
+    import importlib.metadata
+
+    import nnaudio_shared
+
+    version = importlib.metadata.version("nnaudio-jax")  # pyproject.toml's, as installed
+    assert nnaudio_torch.__version__ == nnaudio_jax.__version__ == nnaudio_shared.__version__ == version
+
+
 def test_nnaudio2_import_paths():
     from nnaudio_torch.features.mel import MFCC, MelSpectrogram
     from nnaudio_torch.features.stft import STFT, iSTFT

@@ -4,6 +4,9 @@ Everything here is deterministic and framework-free: the JAX and PyTorch backend
 arrays into variables/buffers and do only arithmetic on them.
 """
 
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as _distribution_version
+
 from ._cfp import CFPConfig, cfp_central_frequencies, cfp_logfreq_matrices
 from ._config import (
     ISTFTConfig,
@@ -120,4 +123,7 @@ __all__ += [
     "multirate_plan",
 ]
 
-__version__ = "0.1.0"
+try:  # one version source: pyproject.toml, through the installed distribution's metadata
+    __version__: str = _distribution_version("nnaudio-jax")
+except PackageNotFoundError:  # imported from a source tree that was never installed
+    __version__ = "0+unknown"
