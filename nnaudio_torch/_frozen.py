@@ -57,7 +57,8 @@ def design_tensor(key: Hashable, design: Callable[[], np.ndarray], dtype: torch.
     out = _DESIGNS.pop(dkey, None)
     if out is None:
         with torch.inference_mode(False), torch.no_grad():
-            out = torch.as_tensor(np.asarray(design(), dtype=np.float64)).to(dtype=dtype, device=device)
+            # torch.tensor copies: designs are read-only arrays (torch.as_tensor warns on those)
+            out = torch.tensor(np.asarray(design(), dtype=np.float64)).to(dtype=dtype, device=device)
         if len(_DESIGNS) >= _MAX_DESIGNS:
             _DESIGNS.pop(next(iter(_DESIGNS)))
     _DESIGNS[dkey] = out  # most recently used last
