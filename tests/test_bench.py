@@ -1,4 +1,9 @@
-"""The benchmark runner works end to end (tiny signals); speed itself is never asserted."""
+"""The benchmark runner works end to end (tiny signals); speed itself is never asserted.
+
+The subprocess timeout is only a hang guard, far above any normal run: the quick bench takes
+about 200 s on the idle 2-core machine and several times that under load, and a limit that a
+busy machine approaches would make the suite fail for reasons that have nothing to do with the code.
+"""
 
 import json
 import subprocess
@@ -14,7 +19,7 @@ def test_bench_quick_writes_json_and_markdown(tmp_path):
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=3600,
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     results = json.loads((tmp_path / "results.json").read_text())
