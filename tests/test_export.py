@@ -205,3 +205,85 @@ def test_jax_export_round_trip_with_symbolic_batch(case):
         restored = jax_export.deserialize(exported.serialize())
         out = restored.call(leaves, jnp.asarray(x))
         assert_close(np.asarray(out), JAX.run(m, x, method, **call), kind(case), "float32", "jax.export vs jit")
+
+
+# ---------------------------------------------------------------------------------------------
+# jax.export the way users write it: the nnx State itself as the argument
+# ---------------------------------------------------------------------------------------------
+def _registry_case(name: str, trainable: bool) -> tuple[Any, np.ndarray, dict[str, Any]]:
+    """The registry's small example of ``name`` (all kernels trainable if asked) and its input."""
+    from nnaudio_shared._interop import REGISTRY, config_dict
+
+    import nnaudio_jax
+
+    spec, cls = REGISTRY[name], getattr(nnaudio_jax, name)
+    config = dict(spec.example)
+    if trainable:
+        config.update({k: True for k in _trainable_flags(cls, spec.example)})
+    m = cls(**config, dtype="float64")
+    y = np.random.default_rng(0).standard_normal(2000)  # make_input takes one signal (time,)
+    inp, call = spec.make_input(config_dict(m), y)
+    return m, np.ascontiguousarray(np.asarray(inp, dtype=np.float64)), call
+
+
+def _trainable_flags(cls: type, example: dict[str, Any]) -> list[str]:
+    """The constructor's ``trainable*`` flags that the class accepts with ``example``."""
+    import inspect
+
+    from nnaudio_shared import ParameterError
+
+    flags = []
+    for flag in (p for p in inspect.signature(cls.__init__).parameters if p.startswith("trainable")):
+        try:
+            cls(**example, **{flag: True})
+        except ParameterError:  # e.g. CQT2010's trainable_STFT (no STFT stage)
+            continue
+        flags.append(flag)
+    return flags
+
+
+def _registry_params() -> list[Any]:
+    from nnaudio_shared._interop import REGISTRY
+
+    import nnaudio_jax
+
+    out = [pytest.param(name, False, id=name) for name in REGISTRY]
+    out += [
+        pytest.param(name, True, id=f"{name}-trainable")
+        for name in REGISTRY
+        if _trainable_flags(getattr(nnaudio_jax, name), dict(REGISTRY[name].example))
+    ]
+    return out
+
+
+@pytest.mark.parametrize(("name", "trainable"), _registry_params())
+def test_jax_export_of_split_state_serializes_and_uses_the_passed_state(name, trainable):
+    """``graphdef, state = nnx.split(m)``; ``jax.export`` of ``lambda st, x: nnx.merge(graphdef,
+    st)(x)`` serialises (State, Param and Buffer are registered), and the deserialised function
+    computes with the state it is given, not with constants captured at export time."""
+    m, x, call = _registry_case(name, trainable)
+    graphdef, state = nnx.split(m)
+    if trainable:
+        assert any(
+            isinstance(v, nnx.Param) for v in jax.tree.leaves(state, is_leaf=lambda v: isinstance(v, nnx.Variable))
+        )
+
+    def apply(st: Any, x: jax.Array) -> Any:
+        return nnx.merge(graphdef, st)(x, **call)
+
+    exported = jax_export.export(jax.jit(apply))(state, jnp.asarray(x))
+    restored = jax_export.deserialize(exported.serialize())
+    eager = m(jnp.asarray(x), **call)
+    assert_close(np.asarray(restored.call(state, jnp.asarray(x))), np.asarray(eager), "backend", "float64", name)
+
+    # another state of the same structure: the largest kernel multiplied by random factors in
+    # [0.9, 1.1] (smaller arrays may be geometry, e.g. iCQT's lengths, that must stay consistent)
+    leaves, treedef = jax.tree.flatten(state)
+    big = max(range(len(leaves)), key=lambda i: leaves[i].size)
+    factor = 1.0 + 0.1 * np.random.default_rng(1).uniform(-1.0, 1.0, leaves[big].shape)
+    leaves[big] = leaves[big] * jnp.asarray(factor, leaves[big].dtype)
+    changed = jax.tree.unflatten(treedef, leaves)
+    expected = np.asarray(nnx.merge(graphdef, changed)(jnp.asarray(x), **call))
+    assert not np.allclose(expected, np.asarray(eager), rtol=1e-4), "the changed state must change the output"
+    out = np.asarray(restored.call(changed, jnp.asarray(x)))
+    assert_close(out, expected, "backend", "float64", f"{name} with changed state")
