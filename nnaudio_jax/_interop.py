@@ -17,10 +17,12 @@ from nnaudio_shared import ParameterError
 from nnaudio_shared import __version__ as _version
 from nnaudio_shared._interop import (
     ModuleState,
+    canonical_config,
     check_state,
     config_dict,
     constructor_kwargs,
     dtype_of,
+    frozen_mismatches,
     get_spec,
     nnaudio2_arrays,
     read_state_file,
@@ -97,27 +99,8 @@ def _set(module: nnx.Module, arrays: dict[str, np.ndarray]) -> None:
     nnx.update(module, nnx.from_flat_state(updates))
 
 
-def restore(state: ModuleState, *, what: str) -> nnx.Module:
-    """Build the ``nnaudio_jax`` module described by ``state`` (validated first, then filled).
-
-    Parameters
-    ----------
-    state : ModuleState
-    what : str
-        Context for error messages (``"cannot load 'x.safetensors'"``).
-
-    Returns
-    -------
-    nnx.Module
-        Its state equals ``state.arrays`` bit for bit.
-
-    Raises
-    ------
-    ParameterError
-        If the class is unknown here, the configuration is invalid or does not rebuild the
-        same configuration, float64 state meets JAX in 32-bit mode, or the state
-        names/shapes/dtype/trainability differ.
-    """
+def _build(state: ModuleState, *, what: str) -> nnx.Module:
+    """Build a fresh ``nnaudio_jax`` module of ``state``'s class, configuration and dtype (its own design)."""
     import nnaudio_jax
 
     cls = getattr(nnaudio_jax, state.class_name, None)
@@ -132,11 +115,39 @@ def restore(state: ModuleState, *, what: str) -> nnx.Module:
         module = cls(
             **constructor_kwargs(state.class_name, state.config), dtype=state.dtype
         )  # resolve_dtype takes the name
-    except (ParameterError, TypeError) as e:
+    except Exception as e:  # untrusted configurations: any error means "invalid"
         raise ParameterError(f"{what}: the configuration does not build a {state.class_name}: {e}") from None
-    if config_dict(module) != state.config:
+    if canonical_config(config_dict(module)) != canonical_config(state.config):
         raise ParameterError(f"{what}: the configuration {state.config} does not rebuild the same {state.class_name}")
-    check_state(state, reference=module_state(module).arrays, trainable=_trainable(module), what=what)
+    return module
+
+
+def restore(state: ModuleState, *, what: str, design: bool = False) -> nnx.Module:
+    """Build the ``nnaudio_jax`` module described by ``state`` (validated first, then filled).
+
+    Parameters
+    ----------
+    state : ModuleState
+    what : str
+        Context for error messages (``"cannot load 'x.safetensors'"``).
+    design : bool
+        Require the frozen state to equal the configuration's design (state files; see
+        :func:`nnaudio_shared._interop.frozen_mismatches`). Conversions copy it as it is.
+
+    Returns
+    -------
+    nnx.Module
+        Its state equals ``state.arrays`` bit for bit.
+
+    Raises
+    ------
+    ParameterError
+        If the class is unknown here, the configuration is invalid or does not rebuild the
+        same configuration (values and JSON types), float64 state meets JAX in 32-bit mode, or
+        the state names/shapes/dtype/trainability (or, with ``design``, frozen values) differ.
+    """
+    module = _build(state, what=what)
+    check_state(state, reference=module_state(module).arrays, trainable=_trainable(module), what=what, design=design)
     _set(module, state.arrays)
     return module
 
@@ -183,7 +194,17 @@ def save(module: nnx.Module, path: str | os.PathLike[str]) -> None:
     module : nnx.Module
         An ``nnaudio_jax`` transform.
     path : str or path-like
-        Written atomically (temporary file, then rename).
+        Written atomically: a unique temporary file in the same directory, flushed to disk, then
+        renamed over ``path`` (readers never see a torn file; of concurrent saves the last wins).
+
+    Raises
+    ------
+    ParameterError
+        If a frozen (non-trainable) array differs from the design of the module's configuration
+        (e.g. replaced with ``load_state_dict``): files store frozen state as the design, which
+        ``load`` checks; make that kernel trainable to save other values. Also if the
+        configuration exceeds a state-file limit (``n_iter`` above
+        ``nnaudio_shared._interop.MAX_FILE_N_ITER``, a design far larger than the state).
 
     Notes
     -----
@@ -191,7 +212,17 @@ def save(module: nnx.Module, path: str | os.PathLike[str]) -> None:
     ``nnaudio_torch.save`` of the converted module writes the identical file. See
     :func:`nnaudio_torch.save` for the metadata.
     """
-    write_state_file(path, module_state(module), version=_version)
+    state = module_state(module)
+    what = f"cannot save {state.class_name} to {os.fspath(path)!r}"
+    fresh = _build(state, what=what)
+    changed = frozen_mismatches(state, module_state(fresh).arrays, state.trainable)
+    if changed:
+        raise ParameterError(
+            f"{what}: " + "; ".join(changed) + ". A state file stores frozen state only as the design of its "
+            "configuration (load() checks it); to save other values, build the module with the trainable flag "
+            "of that kernel and load them into the parameter"
+        )
+    write_state_file(path, state, version=_version)
 
 
 def load(path: str | os.PathLike[str], *, expected: str | type | None = None) -> nnx.Module:
@@ -214,12 +245,14 @@ def load(path: str | os.PathLike[str], *, expected: str | type | None = None) ->
         If ``path`` does not exist.
     ParameterError
         If the file is truncated, corrupted, not a state file, of another class than
-        ``expected``, or inconsistent (names, shapes, dtype, trainability, configuration). The
-        whole file is validated before any module is filled.
+        ``expected``, or inconsistent (names, shapes, dtype, trainability, configuration, or a
+        frozen tensor that differs from the design of the file's configuration), or exceeds a
+        file limit (``nnaudio_shared._interop.check_file_config``). The whole file is validated,
+        and the configuration checked against the declared shapes before any kernel is designed.
     """
     name = expected.__name__ if isinstance(expected, type) else expected
     state = read_state_file(path, expected=name)
-    return restore(state, what=f"cannot load {os.fspath(path)!r}")
+    return restore(state, what=f"cannot load {os.fspath(path)!r}", design=True)
 
 
 def load_nnaudio2_state_dict(module: nnx.Module, state_dict: Any) -> nnx.Module:
@@ -252,10 +285,10 @@ def load_nnaudio2_state_dict(module: nnx.Module, state_dict: Any) -> nnx.Module:
     name = _class_of(module)
     arrays = nnaudio2_arrays(
         get_spec(name),
-        module.config,
+        module.config,  # type: ignore[attr-defined]
         state_dict,
         shapes=_shapes(module),
-        trainable=_trainable(module),  # type: ignore[attr-defined]
+        trainable=_trainable(module),
     )
     _set(module, arrays)
     return module

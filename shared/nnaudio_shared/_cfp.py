@@ -224,6 +224,18 @@ class CFPConfig(_Config):
         """``freq2logfreq_matrix`` and ``quef2logfreq_matrix`` (see :func:`cfp_logfreq_matrices`)."""
         return cfp_logfreq_matrices(fr=self.fr, fs=self.fs, fc=self.fc, tc=self.tc, NumPerOct=self.NumPerOct)
 
+    def state_shapes(self) -> dict[str, tuple[int, ...]]:
+        """``h`` ``(window_size,)`` and the two log-frequency matrices ``(n_bins, HighFreqIdx / HighQuefIdx)``."""
+        return {
+            "h": (self.window_size,),
+            "freq2logfreq_matrix": (self.n_bins, self.high_freq_idx),
+            "quef2logfreq_matrix": (self.n_bins, self.high_quef_idx),
+        }
+
+    def design_size(self) -> int:
+        """Add the ``N // 2`` frequency grid of the matrices' design and the ``N``-point FFT of every call."""
+        return super().design_size() + 4 * self.n_fft
+
     def check_length(self, n_samples: int, *, trim_edges: bool) -> None:
         """Raise :class:`ParameterError` if ``n_samples`` gives no frame (or none after trimming the edges)."""
         if n_samples < 1:

@@ -83,6 +83,11 @@ def _check_band(name_lo: str, fmin: Any, name_hi: str, fmax: Any, sr: float, *, 
     return fmin, fmax
 
 
+def prefixed(prefix: str, shapes: dict[str, tuple[int, ...]]) -> dict[str, tuple[int, ...]]:
+    """``shapes`` with ``prefix`` before every name (the state of a nested module)."""
+    return {prefix + k: v for k, v in shapes.items()}
+
+
 def n_frames(n_samples: int, *, n_fft: int, hop_length: int, center: bool) -> int:
     """Return the number of STFT frames for a signal of ``n_samples`` samples."""
     padded = n_samples + 2 * (n_fft // 2) if center else n_samples
@@ -125,6 +130,23 @@ class _Config:
 
     def __hash__(self) -> int:
         return hash(self._key())
+
+    def state_shapes(self) -> dict[str, tuple[int, ...]]:
+        """Names and shapes of the module state this configuration builds, without designing it.
+
+        Cheap (no kernel is designed): state files are checked against it before anything is
+        built. A dimension of ``-1`` is known only after the design (multirate packed kernels).
+        """
+        raise NotImplementedError(f"{type(self).__name__} does not declare its state shapes")
+
+    def design_size(self) -> int:
+        """Upper estimate of the float64 elements that designing (and calling) this module allocates.
+
+        Computed without designing: :func:`nnaudio_shared._interop.read_state_file` refuses a
+        configuration whose estimate exceeds its budget before building it. The default, eight
+        times the state, covers designs whose intermediates have the size of their output.
+        """
+        return 8 * sum(math.prod(max(d, 1) for d in s) for s in self.state_shapes().values())
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -237,6 +259,13 @@ class STFTConfig(_Config):
         """Raise :class:`ParameterError` if ``n_samples`` is too short for this configuration."""
         check_signal_length(n_samples, n_fft=self.n_fft, center=self.center, pad_mode=self.pad_mode)
 
+    def state_shapes(self) -> dict[str, tuple[int, ...]]:
+        """``window`` ``(n_fft,)``; ``wcos``/``wsin`` ``(freq_bins, n_fft)`` when trainable or not uniform."""
+        out: dict[str, tuple[int, ...]] = {"window": (self.n_fft,)}
+        if self.trainable or not self.uses_fft:
+            out["wcos"] = out["wsin"] = (cast(int, self.freq_bins), self.n_fft)
+        return out
+
 
 def _check_nola(window: np.ndarray, n_fft: int, hop_length: int) -> None:
     if hop_length > n_fft or not scipy.signal.check_NOLA(window, n_fft, n_fft - hop_length):
@@ -308,6 +337,13 @@ class ISTFTConfig(_Config):
     def kernels(self) -> tuple[np.ndarray, np.ndarray]:
         """One-sided inverse DFT kernels ``kernel_cos``, ``kernel_sin`` of shape ``(n_fft//2+1, n_fft)``."""
         return istft_kernels(n_fft=self.n_fft)
+
+    def state_shapes(self) -> dict[str, tuple[int, ...]]:
+        """``window`` ``(n_fft,)``; ``kernel_cos``/``kernel_sin`` ``(n_fft // 2 + 1, n_fft)`` when trainable."""
+        out: dict[str, tuple[int, ...]] = {"window": (self.n_fft,)}
+        if self.trainable_kernels:
+            out["kernel_cos"] = out["kernel_sin"] = (self.n_fft // 2 + 1, self.n_fft)
+        return out
 
 
 def _check_mel_norm(norm: Any) -> Any:
@@ -388,6 +424,10 @@ class MelSpectrogramConfig(_Config):
             norm=self.norm,
         )
 
+    def state_shapes(self) -> dict[str, tuple[int, ...]]:
+        """``mel_basis`` ``(n_mels, n_fft // 2 + 1)`` and the STFT's state under ``stft.``."""
+        return {"mel_basis": (self.n_mels, self.n_fft // 2 + 1), **prefixed("stft.", self.stft.state_shapes())}
+
 
 _MEL_KWARGS = {f.name for f in dataclasses.fields(MelSpectrogramConfig) if f.init} - {"sr", "norm"}
 
@@ -435,3 +475,7 @@ class MFCCConfig(_Config):
     def dct(self) -> np.ndarray:
         """DCT-II matrix of shape ``(n_mfcc, n_mels)`` (float64)."""
         return dct_matrix(n_mfcc=self.n_mfcc, n_mels=self.mel.n_mels, norm=self.norm)  # type: ignore[arg-type]
+
+    def state_shapes(self) -> dict[str, tuple[int, ...]]:
+        """``dct`` ``(n_mfcc, n_mels)`` and the mel spectrogram's state under ``melspec_layer.``."""
+        return {"dct": (self.n_mfcc, self.mel.n_mels), **prefixed("melspec_layer.", self.mel.state_shapes())}

@@ -879,6 +879,19 @@ def reflect_indices(n_samples: int, left: int, right: int) -> np.ndarray:
 # ---------------------------------------------------------------------------------------------
 
 
+def kernel_size_bound(
+    freqs: np.ndarray, *, sr: float, window: Any, filter_scale: float, bins_per_octave: int, gamma: float | None = 0.0
+) -> int:
+    """Upper bound of the packed length of :func:`wavelet_kernels` (twice the sum of the lengths), cheap.
+
+    Used to bound a design before running it (state files); ``O(n_bins)``.
+    """
+    lengths, _ = wavelet_lengths(
+        freqs, sr=sr, window=window, filter_scale=filter_scale, gamma=gamma, alpha=_alpha_for(freqs, bins_per_octave)
+    )
+    return int(2 * np.sum(np.ceil(lengths) + 2))
+
+
 def _resolve_n_bins(n_bins: Any, fmin: float, fmax: Any, bins_per_octave: int) -> tuple[int, float | None]:
     """nnAudio2's rule: ``fmax`` given -> ``n_bins = ceil(bins_per_octave * log2(fmax / fmin))``."""
     fmax = check_optional_float("fmax", fmax, minimum=0.0, strict_min=True)
@@ -986,6 +999,21 @@ class _FullRateCQT(_Config):
                 "rounded up to a power of two) with center=False: pass a longer signal or use center=True"
             )
 
+    def state_shapes(self) -> dict[str, tuple[int, ...]]:
+        """Packed ``cqt_kernels_real``/``_imag`` (length known after the design: ``-1``), ``lengths``."""
+        return {"cqt_kernels_real": (-1,), "cqt_kernels_imag": (-1,), "lengths": (self.n_bins,)}
+
+    def design_size(self) -> int:
+        """Kernels (complex, about ``n_bins * width`` at most) and the polyphase layout at ``hop_length``."""
+        sizes = kernel_size_bound(
+            self.freqs(),
+            sr=self.sr,
+            window=self.window,
+            filter_scale=self.filter_scale,
+            bins_per_octave=self.bins_per_octave,
+        )
+        return 16 * sizes + 8 * self.n_bins * (self.width + 2 * self.hop_length)
+
 
 @dataclass(frozen=True, eq=False)
 class CQT1992v2Config(_FullRateCQT):
@@ -1082,6 +1110,22 @@ class CQT1992Config(_FullRateCQT):
         object.__setattr__(self, "trainable_STFT", check_bool("trainable_STFT", self.trainable_STFT))
         object.__setattr__(self, "trainable_CQT", check_bool("trainable_CQT", self.trainable_CQT))
         self._resolve()
+
+    def state_shapes(self) -> dict[str, tuple[int, ...]]:
+        """Spectral kernels ``(n_bins, width)``, ``lengths``; ``wcos``/``wsin`` ``(width // 2 + 1, width)`` if trainable."""
+        w = self.width
+        out: dict[str, tuple[int, ...]] = {
+            "cqt_kernels_real": (self.n_bins, w),
+            "cqt_kernels_imag": (self.n_bins, w),
+            "lengths": (self.n_bins,),
+        }
+        if self.trainable_STFT:
+            out["wcos"] = out["wsin"] = (w // 2 + 1, w)
+        return out
+
+    def design_size(self) -> int:
+        """Dense complex kernels and their FFT (``n_bins * width`` each) besides the state."""
+        return _Config.design_size(self) + 8 * self.n_bins * self.width
 
     def spectral_kernels(self) -> tuple[np.ndarray, np.ndarray]:
         """DFT of every kernel centre-padded to :attr:`width`, real and imaginary parts.

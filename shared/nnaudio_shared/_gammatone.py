@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from ._config import STFTConfig, _check_band, _Config
+from ._config import STFTConfig, _check_band, _Config, prefixed
 from ._errors import ParameterError
 from ._validate import check_bool, check_float, check_int
 
@@ -185,6 +185,10 @@ class GammatonegramConfig(_Config):
     def gammatone_basis(self) -> np.ndarray:
         """Gammatone weights of shape ``(n_bins, n_fft // 2 + 1)`` (float64)."""
         return gammatone_filterbank(sr=self.sr, n_fft=self.n_fft, n_bins=self.n_bins, fmin=self.fmin, fmax=self.fmax)
+
+    def state_shapes(self) -> dict[str, tuple[int, ...]]:
+        """``gammatone_basis`` ``(n_bins, n_fft // 2 + 1)`` and the STFT's state under ``stft.``."""
+        return {"gammatone_basis": (self.n_bins, self.n_fft // 2 + 1), **prefixed("stft.", self.stft.state_shapes())}
 
     def center_frequencies(self) -> np.ndarray:
         """Centre frequency (Hz) of each row of :meth:`gammatone_basis`."""

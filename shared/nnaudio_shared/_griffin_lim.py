@@ -102,6 +102,10 @@ class GriffinLimConfig(_Config):
         """Return the analysis/synthesis window centre-padded to ``n_fft`` (float64)."""
         return self.stft.window_array()
 
+    def state_shapes(self) -> dict[str, tuple[int, ...]]:
+        """``window`` ``(n_fft,)``."""
+        return {"window": (self.n_fft,)}
+
     def check_spectrogram(self, n_bins: int, n_frames_in: int, length: int | None) -> int | None:
         """Validate the spectrogram's shape and ``length``; return the validated ``length``.
 

@@ -49,6 +49,7 @@ from ._cqt import (
     _resolve_n_bins,
     best_phase,
     cqt_frequencies,
+    kernel_size_bound,
     polyphase_layout,
     wavelet_kernels,
     wavelet_lengths,
@@ -265,6 +266,23 @@ class ICQTConfig(_Config):
         """
         width = int(math.ceil(float(np.max(self.kernels().lengths)) / 2))
         return width, (END_STRENGTH if self.center and self.pad_mode == "reflect" else 0.0)
+
+    def state_shapes(self) -> dict[str, tuple[int, ...]]:
+        """Packed ``cqt_kernels_real``/``_imag`` (length known after the design: ``-1``), ``lengths``, ``weights``."""
+        n = self.n_bins
+        return {"cqt_kernels_real": (-1,), "cqt_kernels_imag": (-1,), "lengths": (n,), "weights": (n,)}
+
+    def design_size(self) -> int:
+        """Kernels, the frame-operator spectra (8x each kernel) and the polyphase layout at ``hop_length``."""
+        sizes = kernel_size_bound(
+            self.freqs(),
+            sr=self.sr,
+            window=self.window,
+            filter_scale=self.filter_scale,
+            bins_per_octave=self.bins_per_octave,
+            gamma=self.gamma,
+        )
+        return 64 * sizes + 8 * self.n_bins * (self.width + 2 * self.hop_length)
 
     def n_frames(self, n_samples: int) -> int:
         """Return the number of CQT frames of a signal of ``n_samples`` samples."""

@@ -33,20 +33,34 @@ import hashlib
 import json
 import math
 import os
+import re
+import tempfile
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from ._config import ISTFTConfig
+from ._cfp import CFPConfig
+from ._config import ISTFTConfig, MelSpectrogramConfig, MFCCConfig, STFTConfig
+from ._cqt import CQT1992Config, CQT1992v2Config
 from ._errors import ParameterError
+from ._gammatone import GammatonegramConfig
+from ._griffin_lim import GriffinLimConfig
+from ._icqt import ICQTConfig
+from ._multirate import CQT2010Config, CQT2010v2Config, VQTConfig
 
 __all__ = [
     "CHECK_TOLERANCES",
+    "DESIGN_BUDGET_FACTOR",
+    "DESIGN_BUDGET_FLOOR",
     "DTYPES",
+    "FILE_DESIGN_RTOL",
     "FORMAT",
     "FORMAT_VERSION",
+    "MAX_FILE_N_ITER",
+    "MAX_JSON_DEPTH",
+    "MAX_METADATA_BYTES",
     "METADATA_KEY",
     "NNAUDIO2_DESIGN_RTOL",
     "REGISTRY",
@@ -54,9 +68,12 @@ __all__ = [
     "Nnaudio2Key",
     "Tolerance",
     "TransformSpec",
+    "build_config",
+    "check_file_config",
     "check_state",
     "constructor_kwargs",
     "find_spec",
+    "frozen_mismatches",
     "get_spec",
     "nnaudio2_arrays",
     "octave_outputs",
@@ -77,6 +94,27 @@ DTYPES = ("float32", "float64")
 #: nnAudio2 designs in float64 and stores float32 (rounding 6e-8); anything above 1e-5 was trained
 #: or built with other arguments.
 NNAUDIO2_DESIGN_RTOL = 1e-5
+
+# Limits on state files (untrusted input: every limit is checked before anything is designed).
+#: Longest accepted JSON metadata (characters); a custom window of 65 536 samples takes ~1.3 MB.
+MAX_METADATA_BYTES = 4 * 2**20
+#: Deepest accepted nesting of the JSON metadata (the format needs 4; configurations nest 1 more).
+MAX_JSON_DEPTH = 16
+#: A file's ``n_iter`` (Griffin-Lim, iCQT) may not exceed this: a call runs ``n_iter`` iterations
+#: and a compiled JAX loop cannot be interrupted (10**5 iterations at n_fft=2048 already take
+#: minutes). Modules built in code are not limited; ``save`` refuses them above it.
+MAX_FILE_N_ITER = 100_000
+#: A file's configuration may cost at most ``max(DESIGN_BUDGET_FACTOR * (elements of the file's
+#: tensors), DESIGN_BUDGET_FLOOR)`` float64 elements of design (``config.design_size()``, an
+#: estimate computed before designing), so a small file cannot make ``load`` allocate gigabytes.
+DESIGN_BUDGET_FACTOR = 16
+DESIGN_BUDGET_FLOOR = 2**24
+#: Frozen (non-trainable) tensors of a file must equal the design of the file's configuration:
+#: ``max|file - design| <= FILE_DESIGN_RTOL * max|design|`` per tensor. Both are the same float64
+#: NumPy design rounded to the dtype, so they agree to the last bit within one library version;
+#: the tolerance only absorbs NumPy/SciPy version differences (1e-6 is ~8 float32 ulps at the
+#: peak), far below any edit of the configuration that matters.
+FILE_DESIGN_RTOL = 1e-6
 
 
 # ------------------------------------------------------------------------------------------------
@@ -448,6 +486,14 @@ class TransformSpec:
         numbered; :func:`octave_outputs` for constant-Q transforms).
     sr_arg : str or None
         Constructor argument holding the sampling rate, set from an audio file's rate.
+    config : callable (**config dict) -> configuration object, or None
+        The configuration class (``type(module.config)``), built from a file's configuration
+        before any module to check the declared state shapes and the design cost
+        (``state_shapes()``, ``design_size()``); every registered class has one.
+    free_ints : tuple of str
+        Integer configuration fields that size no array (hops, iteration counts, seeds); every
+        other integer of a file's configuration may not exceed the number of elements of its
+        state (or 1024), which bounds what validating the configuration allocates.
     """
 
     name: str
@@ -458,6 +504,8 @@ class TransformSpec:
     make_input: Callable[[Mapping[str, Any], np.ndarray], tuple[np.ndarray, dict[str, Any]]] = _signal_input
     outputs: Callable[[Mapping[str, Any], Any], dict[str, np.ndarray]] = _default_outputs
     sr_arg: str | None = "sr"
+    config: Callable[..., Any] | None = None
+    free_ints: tuple[str, ...] = ("hop_length",)
 
 
 #: Every class the interop layer (conversion, state files, nnAudio2 loading, ``nnaudio check``)
@@ -578,12 +626,43 @@ def dtype_of(arrays: Mapping[str, np.ndarray], what: str) -> str:
     return kinds[0]
 
 
+def frozen_mismatches(state: ModuleState, reference: Mapping[str, np.ndarray], trainable: Iterable[str]) -> list[str]:
+    """Describe every frozen array of ``state`` that differs from the design in ``reference``.
+
+    A frozen (non-trainable) array must equal the value a module freshly built from the
+    configuration holds: ``max|a - design| <= FILE_DESIGN_RTOL * max|design|`` (exact equality
+    for a zero or non-floating design). Arrays whose shape or dtype differ are left to
+    :func:`check_state`.
+    """
+    trainable = set(trainable)
+    out = []
+    for name in sorted(set(state.arrays) & set(reference) - trainable):
+        arr, ref = state.arrays[name], np.asarray(reference[name])
+        if tuple(arr.shape) != tuple(ref.shape) or arr.dtype != ref.dtype:
+            continue
+        if not _is_float(ref):
+            if not np.array_equal(arr, ref):
+                out.append(f"{name} differs from the design")
+            continue
+        a, b = arr.astype(np.float64), ref.astype(np.float64)
+        peak = float(np.max(np.abs(b))) if b.size else 0.0
+        err = float(np.max(np.abs(a - b))) if b.size else 0.0
+        if not err <= FILE_DESIGN_RTOL * peak and not (peak == 0.0 and err == 0.0):
+            rel = err / peak if peak > 0 else math.inf
+            out.append(
+                f"the frozen {name} differs from the design of the configuration (relative max error "
+                f"{rel:.2g} > {FILE_DESIGN_RTOL:g})"
+            )
+    return out
+
+
 def check_state(
     state: ModuleState,
     *,
     reference: Mapping[str, np.ndarray],
     trainable: Iterable[str],
     what: str,
+    design: bool = False,
 ) -> None:
     """Check ``state`` against a freshly built module's state (names, shapes, dtypes, trainability).
 
@@ -597,12 +676,16 @@ def check_state(
         That module's trainable names.
     what : str
         Prefix of the error message.
+    design : bool
+        Also require every frozen array to equal the design (:func:`frozen_mismatches`): state
+        files, whose frozen tensors must be what their configuration says. Conversions of live
+        modules (``from_torch``/``from_jax``) copy the state as it is.
 
     Raises
     ------
     ParameterError
-        Listing missing and unexpected names, shape mismatches, dtype mismatches and
-        trainability mismatches.
+        Listing missing and unexpected names, shape mismatches, dtype mismatches,
+        trainability mismatches and (``design=True``) frozen arrays that differ from the design.
     """
     problems = []
     missing, extra = sorted(set(reference) - set(state.arrays)), sorted(set(state.arrays) - set(reference))
@@ -621,8 +704,108 @@ def check_state(
         problems.append(
             f"trainable state {sorted(state.trainable)} differs from the configuration's {sorted(trainable)}"
         )
+    if design and not problems:
+        problems += frozen_mismatches(state, reference, trainable)
     if problems:
         raise ParameterError(f"{what}: " + "; ".join(problems))
+
+
+def canonical_config(config: Mapping[str, Any]) -> str:
+    """Return the JSON text of a configuration (sorted keys): equal texts mean equal values and types."""
+    return json.dumps(jsonable(config), sort_keys=True, allow_nan=False)
+
+
+def build_config(spec: TransformSpec, config: Mapping[str, Any], *, what: str) -> Any:
+    """Build the configuration object of ``spec`` from a JSON configuration (no kernel is designed).
+
+    Raises
+    ------
+    ParameterError
+        If the configuration is invalid (any error of the configuration class becomes one).
+    """
+    if spec.config is None:
+        raise ParameterError(f"{what}: {spec.name} declares no configuration class")
+    kwargs = {k: (math.inf if k == "norm" and v == "inf" else v) for k, v in config.items()}
+    try:
+        return spec.config(**kwargs)
+    except ParameterError as e:
+        raise ParameterError(f"{what}: the configuration does not build a {spec.name}: {e}") from None
+    except Exception as e:  # untrusted values: TypeError, OverflowError, ... all mean "invalid"
+        raise ParameterError(
+            f"{what}: the configuration does not build a {spec.name}: {type(e).__name__}: {e}"
+        ) from None
+
+
+def _integers(config: Mapping[str, Any]) -> list[tuple[str, int]]:
+    """``(dotted key, value)`` of every integer (not bool) in a JSON configuration, without recursion."""
+    out = []
+    stack: list[tuple[str, Any]] = [("", config)]
+    while stack:
+        key, value = stack.pop()
+        if isinstance(value, Mapping):
+            stack.extend((f"{key}.{k}" if key else str(k), v) for k, v in value.items())
+        elif isinstance(value, list):
+            stack.extend((f"{key}[{i}]", v) for i, v in enumerate(value))
+        elif type(value) is int:
+            out.append((key, value))
+    return out
+
+
+def check_file_config(
+    spec: TransformSpec, config: Mapping[str, Any], shapes: Mapping[str, tuple[int, ...]], *, what: str
+) -> None:
+    """Check a state file's configuration against its declared tensor shapes before designing anything.
+
+    In order, each step bounded by the previous one:
+
+    1. every integer of the configuration that sizes an array (all but ``spec.free_ints``) is at
+       most ``max(elements of the declared state, 1024)``, and ``n_iter`` at most
+       :data:`MAX_FILE_N_ITER` (so validating the configuration allocates little);
+    2. the configuration object is built (validation only) and its ``state_shapes()`` equal the
+       declared names and shapes (``-1``: any length);
+    3. its ``design_size()`` is within ``max(DESIGN_BUDGET_FACTOR * declared elements,
+       DESIGN_BUDGET_FLOOR)``.
+
+    Raises
+    ------
+    ParameterError
+        Naming the field or tensor and the limit.
+    """
+    elements = sum(math.prod(s) for s in shapes.values())
+    limit = max(elements, 1024)
+    for key, value in _integers(config):
+        field_name = key.rsplit(".", 1)[-1]
+        if field_name == "n_iter" and value > MAX_FILE_N_ITER:
+            raise ParameterError(
+                f"{what}: n_iter={value} is invalid in a state file: at most {MAX_FILE_N_ITER} iterations "
+                "(build the module in code for more)"
+            )
+        if field_name not in spec.free_ints and abs(value) > limit:
+            raise ParameterError(
+                f"{what}: the configuration's {key}={value} is invalid: larger than the {elements} elements of the "
+                f"file's state (at most {limit}), so it cannot describe this state"
+            )
+    cfg = build_config(spec, config, what=what)
+    want = cfg.state_shapes()
+    problems = []
+    missing, extra = sorted(set(want) - set(shapes)), sorted(set(shapes) - set(want))
+    if missing:
+        problems.append(f"missing state {missing}")
+    if extra:
+        problems.append(f"unexpected state {extra}")
+    for name in sorted(set(want) & set(shapes)):
+        w, got = tuple(want[name]), tuple(shapes[name])
+        if len(w) != len(got) or any(a != -1 and a != b for a, b in zip(w, got, strict=False)):
+            problems.append(f"{name} has shape {got}, the configuration gives {w}")
+    if problems:
+        raise ParameterError(f"{what}: " + "; ".join(problems))
+    cost, budget = cfg.design_size(), max(DESIGN_BUDGET_FACTOR * elements, DESIGN_BUDGET_FLOOR)
+    if cost > budget:
+        raise ParameterError(
+            f"{what}: the configuration's design needs about {cost} float64 values, more than the budget of "
+            f"{budget} for a state of {elements} elements (max({DESIGN_BUDGET_FACTOR} x state, "
+            f"{DESIGN_BUDGET_FLOOR})): refused before designing"
+        )
 
 
 def _sha256(arr: np.ndarray) -> str:
@@ -630,10 +813,26 @@ def _sha256(arr: np.ndarray) -> str:
 
 
 def write_state_file(path: str | os.PathLike[str], state: ModuleState, *, version: str = "") -> None:
-    """Write ``state`` as a safetensors file with JSON metadata (atomically: temp file + rename)."""
-    from safetensors.numpy import save_file
+    """Write ``state`` as a safetensors file with JSON metadata, atomically.
 
+    The file is serialised in memory, written to a unique temporary file in the target's
+    directory, flushed to disk (``fsync``) and renamed over ``path`` (``os.replace``): readers
+    see the old file or the new one, never a torn one; of concurrent writers the last rename wins.
+
+    Raises
+    ------
+    ParameterError
+        If ``state`` would make a file that :func:`read_state_file` refuses (its configuration
+        exceeds a file limit, see :func:`check_file_config`).
+    """
+    from safetensors.numpy import save
+
+    spec = get_spec(state.class_name)
     arrays = {k: np.ascontiguousarray(v) for k, v in state.arrays.items()}
+    path = os.fspath(path)
+    check_file_config(
+        spec, jsonable(state.config), {k: tuple(v.shape) for k, v in arrays.items()}, what=f"cannot save {path!r}"
+    )
     meta = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -648,14 +847,34 @@ def write_state_file(path: str | os.PathLike[str], state: ModuleState, *, versio
         },
     }
     text = json.dumps(meta, sort_keys=True, allow_nan=False)
-    path = os.fspath(path)
-    tmp = f"{path}.tmp-{os.getpid()}"
+    if len(text) > MAX_METADATA_BYTES:
+        raise ParameterError(
+            f"cannot save {path!r}: the metadata has {len(text)} characters, more than the "
+            f"{MAX_METADATA_BYTES} a state file may have (a custom window too long?)"
+        )
+    data = save(arrays, metadata={METADATA_KEY: text})
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
     try:
-        save_file(arrays, tmp, metadata={METADATA_KEY: text})
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
         os.replace(tmp, path)
-    finally:
+    except BaseException:
         if os.path.exists(tmp):
             os.remove(tmp)
+        raise
+    try:  # make the rename durable (POSIX; not possible on Windows)
+        dir_fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(dir_fd)
+    except OSError:
+        pass
+    finally:
+        os.close(dir_fd)
 
 
 def _fail(path: str, reason: str) -> ParameterError:
@@ -665,6 +884,104 @@ def _fail(path: str, reason: str) -> ParameterError:
 def _expect(cond: bool, path: str, reason: str) -> None:
     if not cond:
         raise _fail(path, reason)
+
+
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
+
+
+def _json_depth(text: str) -> int:
+    """Deepest nesting of ``[``/``{`` in a JSON text (strings skipped), computed without recursion."""
+    skeleton = _JSON_STRING.sub("", text).encode("utf-8", "replace")
+    b = np.frombuffer(skeleton, dtype=np.uint8)
+    step = np.isin(b, (ord("["), ord("{"))).astype(np.int64) - np.isin(b, (ord("]"), ord("}")))
+    return int(np.max(np.cumsum(step), initial=0))
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} overflows a float64")
+    return value
+
+
+def _bounded_int(text: str) -> int:
+    if len(text.lstrip("-")) > 19 or abs(int(text)) > 2**63 - 1:
+        raise ValueError(f"the integer {text[:30]}{'...' if len(text) > 30 else ''} exceeds 64 bits")
+    return int(text)
+
+
+def parse_metadata(text: Any, path: str) -> dict[str, Any]:
+    """Parse the JSON metadata of a state file with bounded size, depth and numbers; check its schema.
+
+    Every field's type is checked exactly (``true`` is not an integer, shapes are lists of
+    non-negative integers, names are strings) and no field may be missing or unknown.
+    """
+    _expect(isinstance(text, str), path, "the metadata is not a string")
+    _expect(
+        len(text) <= MAX_METADATA_BYTES,
+        path,
+        f"the metadata has {len(text)} characters, more than the {MAX_METADATA_BYTES} allowed",
+    )
+    depth = _json_depth(text)
+    _expect(depth <= MAX_JSON_DEPTH, path, f"the metadata nests {depth} levels deep, more than {MAX_JSON_DEPTH}")
+    try:
+        meta = json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float, parse_int=_bounded_int)
+    except (ValueError, RecursionError) as e:
+        raise _fail(path, f"the metadata is not valid JSON ({e})") from None
+    _expect(
+        isinstance(meta, dict) and meta.get("format") == FORMAT, path, f"the metadata is not in the {FORMAT!r} format"
+    )
+    version = meta.get("format_version")
+    _expect(
+        type(version) is int and version == FORMAT_VERSION,
+        path,
+        f"format_version={version!r} is not supported (this library reads version {FORMAT_VERSION})",
+    )
+    schema = {
+        "format": str,
+        "format_version": int,
+        "library_version": str,
+        "class": str,
+        "config": dict,
+        "dtype": str,
+        "trainable": list,
+        "state": dict,
+    }
+    unknown = sorted(set(meta) - set(schema))
+    _expect(not unknown, path, f"unknown metadata fields {unknown}")
+    for key, kind in schema.items():
+        _expect(type(meta.get(key)) is kind, path, f"metadata field {key!r} is missing or not a {kind.__name__}")
+    trainable = meta["trainable"]
+    _expect(
+        all(type(t) is str for t in trainable) and len(set(trainable)) == len(trainable),
+        path,
+        "metadata field 'trainable' must list distinct state names (strings)",
+    )
+    for key, entry in meta["state"].items():
+        _expect(type(entry) is dict, path, f"metadata of {key!r} is not an object")
+        _expect(
+            set(entry) == {"shape", "dtype", "sha256"},
+            path,
+            f"metadata of {key!r} must have exactly the fields shape, dtype, sha256 (has {sorted(entry)})",
+        )
+        shape = entry["shape"]
+        _expect(
+            type(shape) is list and all(type(d) is int and d >= 0 for d in shape),
+            path,
+            f"metadata of {key!r}: shape={shape!r} is not a list of non-negative integers",
+        )
+        _expect(type(entry["dtype"]) is str, path, f"metadata of {key!r}: dtype is not a string")
+        sha = entry["sha256"]
+        _expect(
+            type(sha) is str and re.fullmatch(r"[0-9a-f]{64}", sha) is not None,
+            path,
+            f"metadata of {key!r}: sha256 is not 64 lowercase hex digits",
+        )
+    return meta
 
 
 def read_state_file(path: str | os.PathLike[str], *, expected: str | None = None) -> ModuleState:
@@ -686,7 +1003,16 @@ def read_state_file(path: str | os.PathLike[str], *, expected: str | None = None
         If ``path`` does not exist.
     ParameterError
         If the file is not a complete, consistent state file of this format (truncated, corrupt,
-        foreign, edited metadata or tensors) or holds another class than ``expected``.
+        foreign, edited metadata or tensors), holds another class than ``expected``, or its
+        configuration does not describe its tensors or exceeds a file limit
+        (:func:`check_file_config`). Nothing is designed before these checks pass.
+
+    Notes
+    -----
+    Files are untrusted input: the metadata is bounded (:data:`MAX_METADATA_BYTES`,
+    :data:`MAX_JSON_DEPTH`, 64-bit integers, finite numbers) and typed exactly; the tensors
+    must match their declared shapes, dtypes and SHA-256. The frozen tensors are compared with
+    the configuration's design by the backends' ``load`` (:func:`check_state` with ``design``).
     """
     from safetensors import safe_open
 
@@ -700,23 +1026,10 @@ def read_state_file(path: str | os.PathLike[str], *, expected: str | None = None
     except Exception as e:  # safetensors raises its own SafetensorError, OSError, ValueError...
         raise _fail(p, f"not a readable safetensors file ({e})") from None
     _expect(METADATA_KEY in metadata, p, f"no {METADATA_KEY!r} metadata: not written by nnaudio save()")
-    try:
-        meta = json.loads(metadata[METADATA_KEY])
-    except ValueError as e:
-        raise _fail(p, f"the metadata is not valid JSON ({e})") from None
-    _expect(isinstance(meta, dict) and meta.get("format") == FORMAT, p, f"the metadata is not in the {FORMAT!r} format")
-    version = meta.get("format_version")
-    _expect(
-        isinstance(version, int) and version == FORMAT_VERSION,
-        p,
-        f"format_version={version!r} is not supported (this library reads version {FORMAT_VERSION})",
-    )
-    schema = {"class": str, "config": dict, "dtype": str, "trainable": list, "state": dict}
-    for key, kind in schema.items():
-        _expect(isinstance(meta.get(key), kind), p, f"metadata field {key!r} is missing or not a {kind.__name__}")
+    meta = parse_metadata(metadata[METADATA_KEY], p)
     name = meta["class"]
     try:
-        get_spec(name)
+        spec = get_spec(name)
     except ParameterError as e:
         raise _fail(p, str(e)) from None
     if expected is not None and name != expected:
@@ -724,7 +1037,6 @@ def read_state_file(path: str | os.PathLike[str], *, expected: str | None = None
     dtype = meta["dtype"]
     _expect(dtype in DTYPES, p, f"dtype={dtype!r} is invalid: must be one of {DTYPES}")
     trainable = meta["trainable"]
-    _expect(all(isinstance(t, str) for t in trainable), p, "metadata field 'trainable' must list state names")
     declared: dict[str, Any] = meta["state"]
     missing, extra = sorted(set(declared) - set(tensors)), sorted(set(tensors) - set(declared))
     _expect(not missing, p, f"tensors {missing} are declared in the metadata but missing")
@@ -736,36 +1048,43 @@ def read_state_file(path: str | os.PathLike[str], *, expected: str | None = None
     )
     for key, arr in tensors.items():
         entry = declared[key]
-        _expect(isinstance(entry, dict), p, f"metadata of {key!r} is not an object")
         _expect(
-            list(arr.shape) == entry.get("shape"),
+            list(arr.shape) == entry["shape"],
             p,
-            f"{key} has shape {list(arr.shape)}, metadata says {entry.get('shape')}",
+            f"{key} has shape {list(arr.shape)}, metadata says {entry['shape']}",
         )
         _expect(
-            arr.dtype.name == entry.get("dtype"),
-            p,
-            f"{key} has dtype {arr.dtype.name}, metadata says {entry.get('dtype')}",
+            arr.dtype.name == entry["dtype"], p, f"{key} has dtype {arr.dtype.name}, metadata says {entry['dtype']}"
         )
         _expect(
             not _is_float(arr) or arr.dtype.name == dtype, p, f"{key} has dtype {arr.dtype.name}, the module {dtype}"
         )
-        _expect(_sha256(arr) == entry.get("sha256"), p, f"{key} does not match its SHA-256 (corrupted data)")
+        _expect(_sha256(arr) == entry["sha256"], p, f"{key} does not match its SHA-256 (corrupted data)")
         _expect(not _is_float(arr) or bool(np.all(np.isfinite(arr))), p, f"{key} contains NaN or Inf")
+    check_file_config(spec, meta["config"], {k: tuple(v.shape) for k, v in tensors.items()}, what=f"cannot load {p!r}")
     return ModuleState(name, meta["config"], dtype, frozenset(trainable), {k: np.array(v) for k, v in tensors.items()})
 
 
 # ------------------------------------------------------------------------------------------------
 # The registered classes. A new class: register(TransformSpec("Name", example={...}, ...)).
 # ------------------------------------------------------------------------------------------------
-register(TransformSpec("STFT", example=dict(n_fft=256, hop_length=64), nnaudio2=_nn2_stft))
-register(TransformSpec("iSTFT", example=dict(n_fft=256, hop_length=64), check_kind="waveform", make_input=_stft_input))
+register(TransformSpec("STFT", example=dict(n_fft=256, hop_length=64), nnaudio2=_nn2_stft, config=STFTConfig))
+register(
+    TransformSpec(
+        "iSTFT",
+        example=dict(n_fft=256, hop_length=64),
+        check_kind="waveform",
+        make_input=_stft_input,
+        config=ISTFTConfig,
+    )
+)
 register(
     TransformSpec(
         "MelSpectrogram",
         example=dict(sr=8000, n_fft=256, hop_length=64, n_mels=32),
         aliases=("mel",),
         nnaudio2=_nn2_mel,
+        config=MelSpectrogramConfig,
     )
 )
 register(
@@ -774,6 +1093,7 @@ register(
         example=dict(sr=8000, n_fft=256, hop_length=64, n_mels=32, n_mfcc=13),
         nnaudio2=_nn2_mfcc,
         check_kind="db",
+        config=MFCCConfig,
     )
 )
 register(
@@ -782,6 +1102,7 @@ register(
         example=dict(sr=8000, n_fft=256, hop_length=64, n_bins=32),
         aliases=("gammatone",),
         nnaudio2=_nn2_gammatone,
+        config=GammatonegramConfig,
     )
 )
 register(
@@ -792,15 +1113,22 @@ register(
         check_kind="iterative",
         make_input=_magnitude_input,
         sr_arg=None,
+        config=GriffinLimConfig,
+        free_ints=("hop_length", "n_iter", "random_state"),
     )
 )
-register(TransformSpec("CFP", example=dict(fs=8000, hop_length=80, window_size=513), sr_arg="fs", check_kind="cfp"))
+register(
+    TransformSpec(
+        "CFP", example=dict(fs=8000, hop_length=80, window_size=513), sr_arg="fs", check_kind="cfp", config=CFPConfig
+    )
+)
 register(
     TransformSpec(
         "Combined_Frequency_Periodicity",
         example=dict(fs=8000, hop_length=80, window_size=513),
         sr_arg="fs",
         check_kind="cfp",
+        config=CFPConfig,
     )
 )
 register(
@@ -809,16 +1137,33 @@ register(
         example=dict(sr=8000, hop_length=64, fmin=200.0, n_bins=24),
         aliases=("cqt",),
         outputs=octave_outputs,
+        config=CQT1992v2Config,
     )
 )
-register(TransformSpec("CQT1992", example=dict(sr=8000, hop_length=64, fmin=200.0, n_bins=24), outputs=octave_outputs))
-for _name in ("CQT2010", "CQT2010v2", "VQT"):
-    register(TransformSpec(_name, example=dict(sr=8000, hop_length=64, fmin=200.0, n_bins=24), outputs=octave_outputs))
+register(
+    TransformSpec(
+        "CQT1992",
+        example=dict(sr=8000, hop_length=64, fmin=200.0, n_bins=24),
+        outputs=octave_outputs,
+        config=CQT1992Config,
+    )
+)
+for _name, _config in (("CQT2010", CQT2010Config), ("CQT2010v2", CQT2010v2Config), ("VQT", VQTConfig)):
+    register(
+        TransformSpec(
+            _name,
+            example=dict(sr=8000, hop_length=64, fmin=200.0, n_bins=24),
+            outputs=octave_outputs,
+            config=_config,
+        )
+    )
 register(
     TransformSpec(
         "iCQT",
         example=dict(sr=8000, hop_length=64, fmin=200.0, n_bins=24, n_iter=4),
         check_kind="iterative",
         make_input=_cqt_input,
+        config=ICQTConfig,
+        free_ints=("hop_length", "n_iter"),
     )
 )

@@ -63,6 +63,7 @@ from ._cqt import (
     _check_nyquist,
     _resolve_n_bins,
     cqt_frequencies,
+    kernel_size_bound,
     wavelet_kernels,
     wavelet_lengths,
 )
@@ -611,6 +612,24 @@ class _MultirateCQT(_Config):
         """Raise :class:`ParameterError` for an empty signal (any non-empty signal works)."""
         if n_samples < 1:
             raise ParameterError("x is empty (0 samples along the last axis): nothing to transform")
+
+    def state_shapes(self) -> dict[str, tuple[int, ...]]:
+        """Packed own-rate ``cqt_kernels_real``/``_imag`` (length set by the plan: ``-1``), ``lengths``."""
+        return {"cqt_kernels_real": (-1,), "cqt_kernels_imag": (-1,), "lengths": (self.n_bins,)}
+
+    def design_size(self) -> int:
+        """Full-rate kernels, their zero-padded spectra and per-octave sample grids (``bins x longest kernel``)."""
+        freqs = self.freqs()
+        sizes = kernel_size_bound(
+            freqs,
+            sr=self.sr,
+            window=self.window,
+            filter_scale=self.filter_scale,
+            bins_per_octave=self.bins_per_octave,
+            gamma=self._gamma(),
+        )
+        longest = sizes if freqs.size == 1 else 2 * sizes // freqs.size + 1
+        return 32 * sizes + 4 * self.n_bins * min(longest, sizes)
 
 
 @dataclass(frozen=True, eq=False)
