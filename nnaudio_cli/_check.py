@@ -20,6 +20,21 @@ from typing import Any, Literal
 import numpy as np
 
 from ._errors import UserError
+from ._limits import (
+    MAX_DESIGN_SIZE,
+    MAX_REPEAT,
+    MAX_SAMPLES,
+    MAX_SECONDS,
+    MAX_SR,
+    MAX_TOLERANCE_SCALE,
+    MIN_SR,
+    bounded_float,
+    bounded_int,
+    check_constructor_args,
+    constructor_parameters,
+    describe_size_limits,
+    parse_value,
+)
 from ._signal import read_mono, synthetic_signal
 
 __all__ = ["CheckReport", "OutputError", "add_parser", "check_consistency", "parse_set", "run"]
@@ -134,6 +149,35 @@ class CheckReport:
         return "\n".join(lines)
 
 
+def _check_design_size(spec: Any, cfg: Mapping[str, Any]) -> None:
+    """Refuse, before designing anything, a configuration whose design exceeds :data:`MAX_DESIGN_SIZE`.
+
+    Uses the registry's configuration class (``spec.config``) and its ``design_size()`` estimate
+    where they exist; arguments that are not configuration fields (``verbose``, the ``**kwargs`` of
+    MFCC) are left out of the estimate.
+    """
+    import dataclasses
+
+    from nnaudio_shared import ParameterError
+
+    config_cls: Any = getattr(spec, "config", None)
+    if not isinstance(config_cls, type) or not dataclasses.is_dataclass(config_cls):
+        return
+    fields = {f.name for f in dataclasses.fields(config_cls)}
+    build: Any = config_cls
+    try:
+        built = build(**{k: v for k, v in cfg.items() if k in fields})
+        estimate = built.design_size()
+    except (TypeError, NotImplementedError, AttributeError):  # the constructor reports these
+        return
+    if estimate > MAX_DESIGN_SIZE:
+        raise ParameterError(
+            f"the configuration {dict(cfg)} of {spec.name} needs about {estimate:.3g} float64 values of kernels "
+            f"and buffers, more than the {MAX_DESIGN_SIZE} the check allows; refused before designing "
+            "(e.g. raise fmin, lower n_fft, n_bins or bins_per_octave)"
+        )
+
+
 def _timed(call: Callable[[], Any], repeat: int) -> float:
     times = []
     for _ in range(repeat):
@@ -171,12 +215,13 @@ def check_consistency(
     signal : path, np.ndarray [shape=(..., time)] or None
         An audio file (mixed to mono, analysed at its own rate), samples, or ``None`` for the
         built-in synthetic signal.
-    sr : float or None
+    sr : float in [1, 768000] or None
         Sampling rate of ``signal`` (array or synthetic; default: the configuration's, else
         22050). Set as the transform's ``sr`` unless the configuration gives one; a file's own
         rate must then agree.
-    seconds : float or None
-        Length of the synthetic signal (default 3 s), or the part of a file to analyse.
+    seconds : float > 0 or None
+        Length of the synthetic signal (default 3 s), or the part of a file to analyse. A
+        synthetic signal or the part of a file analysed has at most ``2**24`` samples.
     dtype : {'float32', 'float64'}
         Kernel and signal dtype. float64 needs ``jax_enable_x64``.
     repeat : int > 0
@@ -223,14 +268,14 @@ def check_consistency(
     if "dtype" in cfg:
         raise ParameterError("config must not contain 'dtype': pass dtype= to check_consistency")
     if sr is not None:
-        sr = check_float("sr", sr, minimum=0.0, strict_min=True)
+        sr = check_float("sr", sr, minimum=MIN_SR, maximum=MAX_SR)
     if seconds is not None:  # before any use (a file read, the synthetic signal, a cut)
         seconds = check_float("seconds", seconds, minimum=0.0, strict_min=True)
 
     # the sampling rate: a file's own, else sr=, else the configuration's
     y: np.ndarray | None = None
     if isinstance(signal, (str, os.PathLike)):
-        y32, file_sr = read_mono(os.fspath(signal), seconds=seconds)
+        y32, file_sr = read_mono(os.fspath(signal), seconds=seconds, max_samples=MAX_SAMPLES)
         y = y32.astype(np.float64)
         if sr is not None and sr != file_sr:
             raise ParameterError(f"sr={sr:g} differs from the sample rate of {os.fspath(signal)!r} ({file_sr} Hz)")
@@ -242,12 +287,16 @@ def check_consistency(
         source = "given signal"
     else:
         source = "synthetic signal"
+    if spec.sr_arg is not None and spec.sr_arg in cfg:  # the signal is made or read at this rate
+        cfg[spec.sr_arg] = check_float(spec.sr_arg, cfg[spec.sr_arg], minimum=MIN_SR, maximum=MAX_SR)
     if spec.sr_arg is not None and sr is not None:
-        if spec.sr_arg in cfg and float(cfg[spec.sr_arg]) != sr:
+        if spec.sr_arg in cfg and cfg[spec.sr_arg] != sr:
             raise ParameterError(
                 f"{spec.sr_arg}={cfg[spec.sr_arg]!r} differs from the signal's sample rate {sr:g} Hz (no resampling)"
             )
         cfg[spec.sr_arg] = sr
+
+    _check_design_size(spec, cfg)
 
     # one configuration, both backends
     try:  # both backends' resolve_dtype take the dtype's name
@@ -260,8 +309,14 @@ def check_consistency(
         raise ParameterError(f"the backends resolve {cfg} differently: {resolved} vs {config_dict(jm)}")
     rate = sr if sr is not None else float(resolved.get(spec.sr_arg or "", 22050.0))
     if y is None:
-        y = synthetic_signal(sr=int(round(rate)), seconds=DEFAULT_SECONDS if seconds is None else seconds)
-        y = y.astype(np.float64)
+        rate = check_float(spec.sr_arg or "sr", rate, minimum=MIN_SR, maximum=MAX_SR)
+        length = DEFAULT_SECONDS if seconds is None else seconds
+        if not length * round(rate) <= MAX_SAMPLES:
+            raise ParameterError(
+                f"seconds={length:g} is invalid: at {rate:g} Hz that is {length * round(rate):.3g} samples, "
+                f"at most {MAX_SAMPLES} are synthesised"
+            )
+        y = synthetic_signal(sr=int(round(rate)), seconds=length).astype(np.float64)
     elif seconds is not None and source == "given signal":
         y = y[..., : max(1, round(seconds * rate))]
     inp, call_kwargs = spec.make_input(resolved, y)
@@ -322,10 +377,26 @@ def check_consistency(
 # --------------------------------------------------------------------------- command line
 
 
-def parse_set(items: list[str]) -> dict[str, Any]:
+def parse_set(items: list[str], types: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Parse ``KEY=VALUE`` options; values are JSON (``512``, ``null``, ``["kaiser", 4.0]``) or text.
 
-    ``True``/``False``/``None`` are accepted in Python spelling too.
+    Parameters
+    ----------
+    items : list of str
+        The ``--set`` values.
+    types : mapping of str to type, or None
+        The constructor's annotations: a text-only parameter (``str``, a ``Literal`` of strings)
+        takes its text as it is. ``True``/``False``/``None`` are accepted in Python spelling too.
+
+    Returns
+    -------
+    dict
+        Argument name -> value.
+
+    Raises
+    ------
+    UserError
+        For an item without ``=`` or whose key is not a name.
     """
     out: dict[str, Any] = {}
     for item in items:
@@ -333,14 +404,7 @@ def parse_set(items: list[str]) -> dict[str, Any]:
         key = key.strip()
         if not sep or not key.isidentifier():
             raise UserError(f"--set {item!r} is invalid: expected KEY=VALUE with KEY an argument name")
-        python = {"True": True, "False": False, "None": None}
-        if text in python:
-            out[key] = python[text]
-            continue
-        try:
-            out[key] = json.loads(text)
-        except ValueError:
-            out[key] = text
+        out[key] = parse_value(text, (types or {}).get(key, Any))
     return out
 
 
@@ -360,36 +424,6 @@ def _read_config(text: str | None) -> dict[str, Any]:
         raise UserError(f"{source} is not valid JSON: {e}") from None
     if not isinstance(value, dict):
         raise UserError(f"{source} must be a JSON object of constructor arguments")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"invalid number: {text!r}") from None
-    if not value > 0 or not np.isfinite(value):
-        raise argparse.ArgumentTypeError(f"must be positive, got {text!r}")
-    return value
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"invalid integer: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {text!r}")
-    return value
-
-
-def _non_negative_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"invalid number: {text!r}") from None
-    if not value >= 0 or not np.isfinite(value):
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {text!r}")
     return value
 
 
@@ -419,7 +453,13 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
             "constant-Q transforms) and the timings. Tolerances come from the package's table "
             f"(nnaudio_shared._interop.CHECK_TOLERANCES). Transforms: {names}."
         ),
-        epilog="Exit status: 0 when the backends agree, 1 when an error exceeds the tolerance, 2 on a usage error.",
+        epilog=(
+            "Limits (so that a typo cannot allocate gigabytes or run for hours): at most "
+            f"{MAX_SAMPLES} samples are analysed; constructor arguments {describe_size_limits()}; "
+            f"a design of at most {MAX_DESIGN_SIZE} float64 values; numbers must be finite. "
+            "Exit status: 0 when the backends agree, 1 when an error exceeds the tolerance, 2 on a usage "
+            "error (bad option or constructor argument, unreadable input)."
+        ),
     )
     p.add_argument(
         "file",
@@ -450,31 +490,33 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--dtype", choices=("float32", "float64"), default="float32", help="kernel and signal dtype")
     p.add_argument(
         "--sr",
-        type=_positive_float,
+        type=bounded_float(MIN_SR, MAX_SR),
         default=None,
         metavar="SR",
-        help="sample rate of the synthetic signal (default: the configuration's sr, else 22050)",
+        help=f"sample rate of the synthetic signal, {MIN_SR:g} to {MAX_SR:g} Hz (default: the configuration's sr, "
+        "else 22050)",
     )
     p.add_argument(
         "--seconds",
-        type=_positive_float,
+        type=bounded_float(0.0, MAX_SECONDS, strict_min=True),
         default=None,
         metavar="S",
-        help=f"length of the synthetic signal (default {DEFAULT_SECONDS:g}), or of the part of FILE analysed",
+        help=f"length of the synthetic signal (default {DEFAULT_SECONDS:g}), or of the part of FILE analysed; "
+        f"0 < S <= {MAX_SECONDS:g}",
     )
     p.add_argument(
         "--repeat",
-        type=_positive_int,
+        type=bounded_int(1, MAX_REPEAT),
         default=DEFAULT_REPEAT,
         metavar="R",
-        help=f"timed calls per backend (median; default {DEFAULT_REPEAT})",
+        help=f"timed calls per backend (median; default {DEFAULT_REPEAT}; at most {MAX_REPEAT})",
     )
     p.add_argument(
         "--tolerance-scale",
-        type=_non_negative_float,
+        type=bounded_float(0.0, MAX_TOLERANCE_SCALE),
         default=1.0,
         metavar="F",
-        help="multiply every tolerance by F (default 1; 0 fails on any difference)",
+        help=f"multiply every tolerance by F (default 1; 0 fails on any difference; at most {MAX_TOLERANCE_SCALE:g})",
     )
     p.set_defaults(func=run)
     return p
@@ -493,8 +535,17 @@ def run(args: argparse.Namespace) -> int:
     UserError, nnaudio_shared.ParameterError
         Reported by the caller as one line, exit status 2.
     """
+    from nnaudio_shared._interop import find_spec
+
+    import nnaudio_jax
+
+    cls = getattr(nnaudio_jax, find_spec(args.transform).name)
+    types, _ = constructor_parameters(cls)
     config = _read_config(args.config)
-    config.update(parse_set(args.settings))
+    config.update(parse_set(args.settings, types))
+    if "dtype" in config:
+        raise UserError("the dtype is chosen with --dtype, not as a constructor argument")
+    check_constructor_args(cls, config)
     if args.dtype == "float64":
         import jax
 

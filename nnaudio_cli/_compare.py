@@ -13,6 +13,7 @@ from typing import Any, Literal
 import numpy as np
 
 from ._errors import UserError
+from ._limits import MAX_REPEAT, MAX_SAMPLES, MAX_SECONDS, MAX_SR, SIZE_LIMITS, bounded_float, bounded_int
 from ._signal import read_mono, synthetic_signal
 
 __all__ = ["BackendResult", "CompareSpec", "add_parser", "relative_errors", "run"]
@@ -92,19 +93,6 @@ class BackendResult:
 # --------------------------------------------------------------------------- arguments
 
 
-def _positive(kind: Callable[[str], Any], what: str) -> Callable[[str], Any]:
-    def parse(text: str) -> Any:
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"invalid {what}: {text!r}") from None
-        if not value > 0 or not np.isfinite(value):
-            raise argparse.ArgumentTypeError(f"must be a positive {what}, got {text!r}")
-        return value
-
-    return parse
-
-
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Register the ``compare`` subcommand.
 
@@ -126,7 +114,10 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
             "nnaudio_jax (jax.jit) and librosa (float64 reference); print their agreement and "
             "timings and write a PNG with the three spectrograms side by side."
         ),
-        epilog="Exit status: 0 on success, 2 on a usage error or an unreadable input file.",
+        epilog=(
+            f"Limits (so that a typo cannot allocate gigabytes or run for hours): at most {MAX_SAMPLES} samples "
+            "are analysed. Exit status: 0 on success, 2 on a usage error or an unreadable input file."
+        ),
     )
     p.add_argument(
         "file",
@@ -137,16 +128,41 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--transform", choices=TRANSFORMS, default="mel", help="transform to compare (default: mel)")
     p.add_argument(
         "--sr",
-        type=_positive(int, "integer sample rate"),
+        type=bounded_int(1, int(MAX_SR)),
         default=None,
         metavar="SR",
-        help=f"sample rate of the synthetic signal (default {DEFAULT_SR}); with FILE it must "
+        help=f"sample rate of the synthetic signal, 1 to {MAX_SR:.0f} Hz (default {DEFAULT_SR}); with FILE it must "
         "match the file's rate, which is always used (no resampling)",
     )
-    p.add_argument("--n-fft", type=int, default=2048, metavar="N", help="FFT size (default 2048)")
-    p.add_argument("--hop-length", type=int, default=None, metavar="H", help="hop between frames (default n_fft // 4)")
-    p.add_argument("--n-mels", type=int, default=None, metavar="M", help="mel bands, for mel and mfcc (default 128)")
-    p.add_argument("--n-mfcc", type=int, default=None, metavar="K", help="MFCC coefficients, for mfcc (default 20)")
+    limits = SIZE_LIMITS
+    p.add_argument(
+        "--n-fft",
+        type=bounded_int(1, limits["n_fft"]),
+        default=2048,
+        metavar="N",
+        help=f"FFT size (default 2048; at most {limits['n_fft']})",
+    )
+    p.add_argument(
+        "--hop-length",
+        type=bounded_int(1, limits["hop_length"]),
+        default=None,
+        metavar="H",
+        help=f"hop between frames (default n_fft // 4; at most {limits['hop_length']})",
+    )
+    p.add_argument(
+        "--n-mels",
+        type=bounded_int(1, limits["n_mels"]),
+        default=None,
+        metavar="M",
+        help=f"mel bands, for mel and mfcc (default 128; at most {limits['n_mels']})",
+    )
+    p.add_argument(
+        "--n-mfcc",
+        type=bounded_int(1, limits["n_mfcc"]),
+        default=None,
+        metavar="K",
+        help=f"MFCC coefficients, for mfcc (default 20; at most {limits['n_mfcc']})",
+    )
     p.add_argument(
         "--pad-mode",
         choices=PAD_MODES,
@@ -161,18 +177,18 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--seconds",
-        type=_positive(float, "number of seconds"),
+        type=bounded_float(0.0, MAX_SECONDS, strict_min=True),
         default=None,
         metavar="S",
         help=f"length of the synthetic signal (default {DEFAULT_SECONDS:g}); with FILE, "
-        "analyse only its first S seconds (default: all of it)",
+        f"analyse only its first S seconds (default: all of it); 0 < S <= {MAX_SECONDS:g}",
     )
     p.add_argument(
         "--repeat",
-        type=_positive(int, "integer"),
+        type=bounded_int(1, MAX_REPEAT),
         default=10,
         metavar="R",
-        help="timed calls per backend; the median is reported (default 10)",
+        help=f"timed calls per backend; the median is reported (default 10; at most {MAX_REPEAT})",
     )
     p.set_defaults(func=run)
     return p
@@ -372,10 +388,14 @@ def run(args: argparse.Namespace) -> int:
     if args.file is None:
         sr = DEFAULT_SR if args.sr is None else args.sr
         seconds = DEFAULT_SECONDS if args.seconds is None else args.seconds
+        if not seconds * sr <= MAX_SAMPLES:
+            raise UserError(
+                f"--seconds {seconds:g} at --sr {sr} is {seconds * sr:.3g} samples: at most {MAX_SAMPLES} are analysed"
+            )
         y = synthetic_signal(sr=sr, seconds=seconds)
         source = "synthetic signal"
     else:
-        y, sr = read_mono(args.file, seconds=args.seconds)
+        y, sr = read_mono(args.file, seconds=args.seconds, max_samples=MAX_SAMPLES)
         if args.sr is not None and args.sr != sr:
             raise UserError(
                 f"--sr {args.sr} differs from the sample rate of {args.file!r} ({sr} Hz); "

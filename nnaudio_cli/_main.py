@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import typing
 
 from . import _check, _compare
 from ._errors import EXIT_USAGE, UserError
@@ -11,6 +12,14 @@ from ._errors import EXIT_USAGE, UserError
 __all__ = ["build_parser", "main"]
 
 PROG = "nnaudio"
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one line on stderr (exit status 2), no usage block."""
+
+    def error(self, message: str) -> typing.NoReturn:
+        """Report ``message`` as one line and exit with :data:`EXIT_USAGE`."""
+        self.exit(EXIT_USAGE, f"{self.prog}: {_one_line(message)} (see {self.prog} --help)\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -22,7 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
         Each subcommand parser sets a ``func(args) -> int`` default; add new subcommands
         (e.g. ``check``) by registering them here.
     """
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog=PROG,
         description="nnaudio-jax command line tools: differentiable audio front-ends for PyTorch and JAX.",
     )
@@ -62,6 +71,12 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.func(args))
     except (UserError, ParameterError) as e:
         print(f"{PROG} {args.command}: {_one_line(str(e))}", file=sys.stderr)
+        return EXIT_USAGE
+    except MemoryError:
+        print(
+            f"{PROG} {args.command}: out of memory: the arguments ask for too much; choose smaller ones",
+            file=sys.stderr,
+        )
         return EXIT_USAGE
 
 

@@ -50,7 +50,7 @@ def synthetic_signal(*, sr: int, seconds: float, seed: int = 0) -> np.ndarray:
     return y.astype(np.float32)
 
 
-def read_mono(path: str, *, seconds: float | None = None) -> tuple[np.ndarray, int]:
+def read_mono(path: str, *, seconds: float | None = None, max_samples: int | None = None) -> tuple[np.ndarray, int]:
     """Read an audio file, mix it to mono and optionally keep only its beginning.
 
     Parameters
@@ -59,6 +59,8 @@ def read_mono(path: str, *, seconds: float | None = None) -> tuple[np.ndarray, i
         Any file that libsndfile reads (WAV, FLAC, OGG, ...).
     seconds : float > 0 or None
         Keep only the first ``seconds`` seconds; ``None`` keeps everything.
+    max_samples : int or None
+        Refuse (before reading) to analyse more samples per channel than this.
 
     Returns
     -------
@@ -70,7 +72,8 @@ def read_mono(path: str, *, seconds: float | None = None) -> tuple[np.ndarray, i
     Raises
     ------
     UserError
-        If the file is missing, a directory, unreadable, not audio, or has no samples.
+        If the file is missing, a directory, unreadable, not audio, has no samples, NaN or
+        infinite samples, or more than ``max_samples`` samples to analyse.
     """
     import soundfile as sf
 
@@ -80,15 +83,20 @@ def read_mono(path: str, *, seconds: float | None = None) -> tuple[np.ndarray, i
     if os.path.isdir(path):
         raise fail("is a directory")
     try:
-        with open(path, "rb") as f:
-            data, sr = sf.read(f, dtype="float32", always_2d=True)
+        with open(path, "rb") as f, sf.SoundFile(f) as snd:
+            sr = snd.samplerate
+            n = snd.frames if seconds is None else min(snd.frames, max(1, round(seconds * sr)))
+            if max_samples is not None and n > max_samples:
+                raise fail(
+                    f"{n} samples to analyse, at most {max_samples} allowed"
+                    + ("" if seconds is not None else " (analyse a part with --seconds)")
+                )
+            data = snd.read(n, dtype="float32", always_2d=True)
     except OSError as e:  # missing file, permissions, ...
         raise fail(e.strerror or str(e)) from None
-    except sf.SoundFileError as e:  # not a format libsndfile recognises, truncated, ...
+    except (sf.SoundFileError, RuntimeError, ValueError) as e:  # not audio, truncated, ...
         reason = getattr(e, "error_string", "") or str(e)
         raise fail(f"not a readable audio file ({reason.rstrip('.')})") from None
-    if seconds is not None:
-        data = data[: max(1, round(seconds * sr))]
     if data.size == 0:
         raise fail("the file contains no audio samples")
     y = data.mean(axis=1, dtype=np.float64).astype(np.float32)

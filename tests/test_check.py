@@ -191,7 +191,7 @@ def test_cli_config_file_and_set_override(tmp_path, capsys):
         (["-t", "nope"], "transform='nope' is invalid"),
         (["-t", "stft", "--set", "n_fft"], "expected KEY=VALUE"),
         (["-t", "stft", "--set", "n_fft=-4"], "n_fft=-4"),
-        (["-t", "stft", "--set", "bogus=1"], "unexpected keyword argument 'bogus'"),
+        (["-t", "stft", "--set", "bogus=1"], "'bogus' is not a constructor argument of STFT"),
         (["-t", "stft", "--config", "{not json"], "not valid JSON"),
         (["-t", "stft", "--config", "[1, 2]"], "must be a JSON object"),
         (["-t", "stft", "--config", "missing.json"], "cannot read --config"),
@@ -214,3 +214,136 @@ def test_parse_set_values():
         "f": ["kaiser", 4.0],
         "g": None,
     }
+
+
+# --------------------------------------------------------------------------- bad values: one line, exit 2
+
+
+def one_line_usage_error(capsys, argv: list[str], prefix: str = "nnaudio check: ") -> str:
+    """Run ``nnaudio check`` and return its one-line error (exit 2, nothing on stdout, no traceback)."""
+    rc = main(["check", *argv])
+    captured = capsys.readouterr()
+    assert rc == 2, (argv, rc, captured.err)
+    lines = captured.err.splitlines()
+    assert len(lines) == 1, (argv, captured.err)
+    assert lines[0].startswith(prefix) and "Traceback" not in captured.err
+    assert captured.out == ""
+    return lines[0]
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--seconds", "1e308"], "--seconds: '1e308' is out of range: must be a number in (0, 600]"),
+        (["--seconds", "nan"], "--seconds: 'nan' is out of range"),
+        (["--seconds", "inf"], "--seconds: 'inf' is out of range"),
+        (["--seconds", "-1"], "--seconds: '-1' is out of range"),
+        (["--seconds", "0"], "--seconds: '0' is out of range"),
+        (["--seconds", "abc"], "--seconds: invalid number 'abc'"),
+        (["--sr", "0.5"], "--sr: '0.5' is out of range: must be a number in [1, 768000]"),
+        (["--sr", "inf"], "--sr: 'inf' is out of range"),
+        (["--sr", "nan"], "--sr: 'nan' is out of range"),
+        (["--sr", "1e9"], "--sr: '1e9' is out of range"),
+        (["--sr", "x"], "--sr: invalid number 'x'"),
+        (["--repeat", "0"], "--repeat: '0' is out of range: must be an integer in [1, 1000]"),
+        (["--repeat", "1e9"], "--repeat: invalid integer '1e9'"),
+        (["--repeat", "100000"], "--repeat: '100000' is out of range"),
+        (["--tolerance-scale", "-1"], "--tolerance-scale: '-1' is out of range"),
+        (["--tolerance-scale", "nan"], "--tolerance-scale: 'nan' is out of range"),
+        (["--tolerance-scale", "1e300"], "--tolerance-scale: '1e300' is out of range"),
+        (["--dtype", "float16"], "--dtype: invalid choice: 'float16'"),
+    ],
+)
+def test_cli_bad_option_values_are_one_line_exit_2(capsys, argv, message):
+    assert message in one_line_usage_error(capsys, ["-t", "stft", *argv])
+
+
+def test_cli_unknown_option_is_one_line_exit_2(capsys):
+    # argparse reports unrecognised arguments from the top-level parser
+    line = one_line_usage_error(capsys, ["-t", "stft", "--bogus"], prefix="nnaudio: ")
+    assert "unrecognized arguments: --bogus" in line
+
+
+def test_cli_missing_transform_is_one_line_exit_2(capsys):
+    assert "the following arguments are required: --transform" in one_line_usage_error(capsys, [])
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["-t", "mel", "--set", "sr=abc"], "sr='abc' is invalid: expected a real number"),
+        (["-t", "stft", "--set", "n_fft=1e9"], "n_fft=1000000000.0 is invalid: expected an integer"),
+        (["-t", "stft", "--set", "n_fft=1000000000"], "the command line allows n_fft <= 16384"),
+        (["-t", "mel", "--set", "n_mels=100000"], "the command line allows n_mels <= 1024"),
+        (["-t", "griffin_lim", "--set", "n_fft=256", "--set", "n_iter=10000000"], "allows n_iter <= 1000"),
+        (["-t", "stft", "--set", "unknown=1"], "'unknown' is not a constructor argument of STFT"),
+        (["-t", "mfcc", "--set", "unknown=1"], "unknown"),  # **kwargs: MelSpectrogram rejects it
+        (["-t", "stft", "--set", "n_fft"], "expected KEY=VALUE"),
+        (["-t", "stft", "--set", "=1"], "expected KEY=VALUE"),
+        (["-t", "stft", "--set", "fmin=NaN"], "fmin=nan is invalid: must be finite"),
+        (["-t", "stft", "--set", "fmax=Infinity"], "fmax=inf is invalid: must be finite"),
+        (["-t", "stft", "--set", "random_state=99999999999999"], "not a constructor argument"),
+        (["-t", "griffin_lim", "--set", "n_fft=256", "--set", "random_state=99999999999"], "at most 2147483647"),
+        (["-t", "stft", "--set", "dtype=float64"], "chosen with --dtype"),
+        (["-t", "stft", "--set", "pad_mode=1"], "pad_mode='1' is invalid"),  # text-typed: not JSON 1
+        (["-t", "stft", "--config", '{"n_fft": 100000}'], "the command line allows n_fft <= 16384"),
+        (["-t", "stft", "--config", '{"nope": 1}'], "'nope' is not a constructor argument of STFT"),
+        (["-t", "mel", "--config", '{"sr": "abc"}', "--sr", "8000"], "sr='abc' is invalid: expected a real number"),
+        (["-t", "mel", "--set", "sr=0.5"], "sr=0.5 is invalid: must be >= 1"),
+        (["-t", "mel", "--set", "sr=1e308"], "is invalid: must be <= 768000"),
+        (["-t", "stft", "--sr", "768000", "--seconds", "600"], "at most 16777216 are synthesised"),
+        (["-t", "cqt", "--set", "fmin=0.001"], "refused before designing"),
+    ],
+)
+def test_cli_bad_constructor_arguments_are_one_line_exit_2(capsys, argv, message):
+    """Values are parsed with the constructor's types and bounded before anything is designed (a
+    tiny fmin once designed constant-Q kernels for minutes and gigabytes)."""
+    assert message in one_line_usage_error(capsys, [*argv, "--repeat", "1"])
+
+
+def _write(path, samples, sr=8000, **kwargs):
+    sf.write(path, samples, sr, **kwargs)
+    return str(path)
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda d: str(d), "is a directory"),
+        (lambda d: str(d / "missing.wav"), "No such file"),
+        (lambda d: _write(d / "empty.wav", np.zeros(0)), "contains no audio samples"),
+        (
+            lambda d: _write(d / "nan.wav", np.array([0.1, np.nan, 0.2] * 100), subtype="FLOAT"),
+            "NaN or infinite samples",
+        ),
+        (lambda d: (d / "text.wav").write_text("not audio at all\n" * 20) and str(d / "text.wav"), "not a readable"),
+        (lambda d: (d / "x.wav").write_bytes(b"RIFF\x10\x00\x00\x00WAVEfmt ") and str(d / "x.wav"), "not a readable"),
+    ],
+    ids=["directory", "missing", "empty", "nan", "text", "truncated"],
+)
+def test_cli_bad_audio_files_are_one_line_exit_2(tmp_path, capsys, make, message):
+    line = one_line_usage_error(capsys, [make(tmp_path), "-t", "stft", "--repeat", "1"])
+    assert "cannot read" in line and message in line
+
+
+def test_read_mono_refuses_too_many_samples_before_reading(tmp_path):
+    from nnaudio_cli._errors import UserError
+    from nnaudio_cli._signal import read_mono
+
+    path = _write(tmp_path / "long.wav", np.zeros(1000))
+    with pytest.raises(UserError, match="1000 samples to analyse, at most 999 allowed"):
+        read_mono(path, max_samples=999)
+    assert read_mono(path, seconds=0.01, max_samples=999)[0].shape == (80,)
+
+
+def test_check_consistency_bounds_the_synthetic_signal():
+    with pytest.raises(ParameterError, match="at most 16777216 are synthesised"):
+        check_consistency("stft", seconds=1e308)
+    with pytest.raises(ParameterError, match="sr=0.5 is invalid"):
+        check_consistency("stft", sr=0.5)
+
+
+def test_help_states_the_limits(capsys):
+    assert main(["check", "--help"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "n_fft <= 16384" in out and "16777216 samples" in out and "0 < S <= 600" in out

@@ -164,3 +164,65 @@ def test_console_script_help():
     assert proc.returncode == 0, proc.stderr
     assert "usage: nnaudio compare" in proc.stdout
     assert "--transform" in proc.stdout
+
+
+# --------------------------------------------------------------------------- bad values: one line, exit 2
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--seconds", "1e308"], "--seconds: '1e308' is out of range: must be a number in (0, 600]"),
+        (["--seconds", "nan"], "--seconds: 'nan' is out of range"),
+        (["--seconds", "-1"], "--seconds: '-1' is out of range"),
+        (["--seconds", "abc"], "--seconds: invalid number 'abc'"),
+        (["--sr", "0"], "--sr: '0' is out of range: must be an integer in [1, 768000]"),
+        (["--sr", "0.5"], "--sr: invalid integer '0.5'"),
+        (["--sr", "inf"], "--sr: invalid integer 'inf'"),
+        (["--sr", "1000000000"], "--sr: '1000000000' is out of range"),
+        (["--n-fft", "0"], "--n-fft: '0' is out of range: must be an integer in [1, 16384]"),
+        (["--n-fft", "1e9"], "--n-fft: invalid integer '1e9'"),
+        (["--n-fft", "1000000000"], "--n-fft: '1000000000' is out of range"),
+        (["--hop-length", "0"], "--hop-length: '0' is out of range"),
+        (["--hop-length", "-5"], "--hop-length: '-5' is out of range"),
+        (["--hop-length", "100000"], "--hop-length: '100000' is out of range"),
+        (["--n-mels", "0"], "--n-mels: '0' is out of range: must be an integer in [1, 1024]"),
+        (["--n-mels", "100000"], "--n-mels: '100000' is out of range"),
+        (["--n-mfcc", "-1"], "--n-mfcc: '-1' is out of range"),
+        (["--n-mfcc", "nan"], "--n-mfcc: invalid integer 'nan'"),
+        (["--repeat", "0"], "--repeat: '0' is out of range: must be an integer in [1, 1000]"),
+        (["--repeat", "1000000"], "--repeat: '1000000' is out of range"),
+        (["--transform", "cqt"], "--transform: invalid choice: 'cqt'"),
+        (["--pad-mode", "wrap"], "--pad-mode: invalid choice: 'wrap'"),
+        (["--sr", "768000", "--seconds", "600"], "at most 16777216 are analysed"),
+    ],
+)
+def test_bad_option_values_are_one_line_exit_2(tmp_path, capsys, argv, message):
+    """Every numeric option is parsed and range-checked; argparse's own errors are one line too
+    (before: a usage block of several lines, and --seconds 1e308 or --n-fft 1000000000 ended in a
+    traceback or an enormous allocation)."""
+    assert message in run_user_error(capsys, ["compare", "--out", str(tmp_path / "o.png"), *argv])
+    assert not (tmp_path / "o.png").exists()
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda d: sf.write(d / "empty.wav", np.zeros(0), 8000) or d / "empty.wav", "contains no audio samples"),
+        (
+            lambda d: sf.write(d / "nan.wav", np.array([0.1, np.nan] * 500), 8000, subtype="FLOAT") or d / "nan.wav",
+            "NaN or infinite samples",
+        ),
+        (lambda d: (d / "notes.txt").write_text("not audio\n" * 50) and d / "notes.txt", "not a readable audio file"),
+    ],
+    ids=["empty", "nan", "text"],
+)
+def test_bad_audio_files_are_one_line_exit_2(tmp_path, capsys, make, message):
+    line = run_user_error(capsys, ["compare", str(make(tmp_path)), "--out", str(tmp_path / "o.png")])
+    assert "cannot read" in line and message in line
+
+
+def test_help_states_the_limits(capsys):
+    assert main(["compare", "--help"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "at most 16384" in out and "16777216 samples" in out and "0 < S <= 600" in out
