@@ -113,7 +113,10 @@ class CQT2010v2(_MultirateModule):
     norm : bool
         Output scaling when ``forward`` gets no ``normalization_type``: True (default):
         ``'librosa'`` (x ``sqrt(lengths)``, as ``librosa.cqt(scale=True)``); False:
-        ``'convolutional'`` (the plain inner products, as ``scale=False``). nnAudio2 ignores it.
+        ``'convolutional'`` (the plain inner products). No option gives
+        ``librosa.cqt(scale=False)``: that is the plain inner products times ``lengths``
+        (librosa scales each filter's DFT by ``lengths / n_fft``), i.e. ``norm=False`` output
+        times ``self.lengths[:, None]``, up to librosa's own approximation. nnAudio2 ignores it.
     basis_norm : float > 0, inf or None
         Kernel normalisation (``librosa.util.normalize``): ``1`` (L1, default), ``2``, ``inf``
         (peak) or ``None`` (none).
@@ -245,7 +248,10 @@ class CQT2010(_MultirateModule):
     norm : bool
         Output scaling when ``forward`` gets no ``normalization_type``: True (default):
         ``'librosa'`` (x ``sqrt(lengths)``, as ``librosa.cqt(scale=True)``); False:
-        ``'convolutional'`` (the plain inner products, as ``scale=False``). nnAudio2 ignores it.
+        ``'convolutional'`` (the plain inner products). No option gives
+        ``librosa.cqt(scale=False)``: that is the plain inner products times ``lengths``
+        (librosa scales each filter's DFT by ``lengths / n_fft``), i.e. ``norm=False`` output
+        times ``self.lengths[:, None]``, up to librosa's own approximation. nnAudio2 ignores it.
     basis_norm : float > 0, inf or None
         Kernel normalisation (``librosa.util.normalize``): ``1`` (L1, default), ``2``, ``inf``
         (peak) or ``None`` (none).
@@ -374,7 +380,10 @@ class VQT(_MultirateModule):
     norm : bool
         Output scaling when ``forward`` gets no ``normalization_type``: True (default):
         ``'librosa'`` (x ``sqrt(lengths)``, as ``librosa.cqt(scale=True)``); False:
-        ``'convolutional'`` (the plain inner products, as ``scale=False``). nnAudio2 ignores it.
+        ``'convolutional'`` (the plain inner products). No option gives
+        ``librosa.cqt(scale=False)``: that is the plain inner products times ``lengths``
+        (librosa scales each filter's DFT by ``lengths / n_fft``), i.e. ``norm=False`` output
+        times ``self.lengths[:, None]``, up to librosa's own approximation. nnAudio2 ignores it.
     basis_norm : float > 0, inf or None
         Kernel normalisation (``librosa.util.normalize``): ``1`` (L1, default), ``2``, ``inf``
         (peak) or ``None`` (none).

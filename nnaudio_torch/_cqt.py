@@ -57,9 +57,9 @@ class CQT1992v2(nn.Module):
     ``X[k, t] = sum_j x[t * hop + offsets[k] + j] * conj(kernel_k[j])`` where ``kernel_k`` is
     ``librosa.filters.wavelet``'s filter ``k`` (fractional length ``Q * sr / f_k`` with
     ``Q = filter_scale / alpha``, centred Hann-windowed complex sinusoid, ``norm``-normalised),
-    with its phase referenced to sample ``n_k // 2`` so that the complex output is the one
-    ``librosa.cqt`` computes (librosa convolves with its filters; correlating with them as they
-    are is one sample off for odd lengths, see :func:`nnaudio_shared.wavelet_kernels`).
+    conjugated and reversed in time, so that the complex output is the convolution with
+    librosa's filters that ``librosa.cqt`` computes, for every window (correlating with the
+    filters as they are is one sample off, see :func:`nnaudio_shared.wavelet_kernels`).
     Evaluated exactly by a polyphase GEMM on non-overlapping blocks of ``hop_length`` samples:
     about ``2 * sum_k n_k`` multiply-adds per frame (nnAudio2: ``2 * n_bins * 16384`` at its
     defaults).

@@ -204,3 +204,90 @@ def direct_cqt(
     for t in range(n_frames):
         out[..., t] = x[..., t * hop_length : t * hop_length + width] @ dense.T
     return out
+
+
+def librosa_wavelet_cqt(
+    x: np.ndarray,
+    *,
+    sr: float,
+    fmin: float,
+    n_bins: int,
+    hop_length: int,
+    bins_per_octave: int = 12,
+    window: Any = "hann",
+    filter_scale: float = 1.0,
+    norm: Any = 1,
+    gamma: float | None = 0.0,
+    center: bool = True,
+    pad_mode: str = "constant",
+    scale: bool = True,
+) -> np.ndarray:
+    """The float64 definition ``librosa.cqt`` approximates: the convolution with ``librosa.filters.wavelet``.
+
+    ``librosa.cqt`` multiplies the DFT of each filter (centre-padded to the ``pad_fft`` frame of
+    ``N`` samples) with the STFT (``window='ones'``) of the frame, i.e. ``(1 / N) sum_f H[f] D[f]``
+    over the non-negative frequencies; over all ``N`` frequencies that sum is the circular
+    convolution in the frame, ``X[k, t] = sum_n frame_t[n] h_k[(-n) mod N]``, computed here directly
+    at every bin and full rate, times ``sqrt(lengths)`` when ``scale`` (``librosa.cqt``'s default).
+    Frames as ``librosa.stft``: centred on ``t * hop_length``, padded by ``N // 2`` with ``pad_mode``.
+    """
+    freqs = librosa.cqt_frequencies(n_bins, fmin=fmin, bins_per_octave=bins_per_octave)
+    alpha = None if n_bins > 1 else (2 ** (2 / bins_per_octave) - 1) / (2 ** (2 / bins_per_octave) + 1)
+    basis, lengths = librosa.filters.wavelet(
+        freqs=freqs,
+        sr=sr,
+        window=window,
+        filter_scale=filter_scale,
+        norm=norm,
+        gamma=gamma,
+        alpha=alpha,
+        pad_fft=True,
+        dtype=np.complex128,
+    )
+    n = basis.shape[1]
+    reversed_basis = basis[:, (-np.arange(n)) % n]
+    x = np.asarray(x, dtype=np.float64)
+    if center:
+        x = np.pad(x, [(0, 0)] * (x.ndim - 1) + [(n // 2, n // 2)], mode=pad_mode)
+    frames = np.lib.stride_tricks.sliding_window_view(x, n, axis=-1)[..., ::hop_length, :]
+    out = np.einsum("...tn,kn->...kt", frames, reversed_basis)
+    return out * np.sqrt(lengths)[:, None] if scale else out
+
+
+def librosa_cqt_dropped_negative_frequencies(
+    x: np.ndarray,
+    *,
+    sr: float,
+    fmin: float,
+    n_bins: int,
+    hop_length: int,
+    bins_per_octave: int = 12,
+    window: Any = "hann",
+    pad_mode: str = "constant",
+) -> np.ndarray:
+    """What ``librosa.cqt`` leaves out of its top octave: the negative frequencies of its filters.
+
+    In the top octave (computed at the full rate when no early downsampling applies, e.g. a
+    ``hop_length`` with few factors of two) ``librosa.cqt`` is
+    ``sqrt(L) / N sum_{f = 0}^{N/2} H[f] D[f]`` with ``H`` the DFT of the octave's filters
+    (``librosa.filters.wavelet``, ``pad_fft`` frame of ``N`` samples) and ``D`` the STFT
+    (``window='ones'``); the terms ``f = N/2 + 1 .. N - 1`` returned here complete it to the
+    convolution (:func:`librosa_wavelet_cqt`). Shape ``(bins_per_octave, frames)``.
+    """
+    freqs = librosa.cqt_frequencies(n_bins, fmin=fmin, bins_per_octave=bins_per_octave)
+    alpha = librosa.filters._relative_bandwidth(freqs=freqs)[-bins_per_octave:]  # librosa.vqt's
+    basis, lengths = librosa.filters.wavelet(
+        freqs=freqs[-bins_per_octave:], sr=sr, window=window, alpha=alpha, pad_fft=True, dtype=np.complex128
+    )
+    n = basis.shape[1]
+    H = np.fft.fft(basis, axis=1)
+    D = librosa.stft(
+        np.asarray(x, dtype=np.float64),
+        n_fft=n,
+        hop_length=hop_length,
+        window="ones",
+        pad_mode=pad_mode,
+        dtype=np.complex128,
+    )
+    f = np.arange(1, n // 2)
+    return np.sqrt(lengths)[:, None] / n * (H[:, n - f] @ np.conj(D[..., f, :]))

@@ -20,7 +20,13 @@ import torch
 from backends import JAX, TORCH, adam_steps
 from conftest import SR
 from nnaudio_shared import ParameterError
-from references import as_complex, direct_cqt, interior_frames
+from references import (
+    as_complex,
+    direct_cqt,
+    interior_frames,
+    librosa_cqt_dropped_negative_frequencies,
+    librosa_wavelet_cqt,
+)
 from test_api import _params
 from tolerances import assert_close, phasor
 
@@ -38,6 +44,9 @@ DESIGNS = {
     "erb-blackman-norm2": dict(n_bins=30, fmin=200.0, bins_per_octave=12, gamma=None, window="blackman", norm=2),
     "norminf": dict(n_bins=20, fmin=300.0, bins_per_octave=12, norm=np.inf),
     "normNone": dict(n_bins=20, fmin=300.0, bins_per_octave=12, norm=None),
+    "hamming": dict(n_bins=84, fmin=32.70319566257483, bins_per_octave=12, window="hamming"),
+    "tukey-norm2": dict(n_bins=48, fmin=65.0, bins_per_octave=12, window=("tukey", 0.5), norm=2),
+    "boxcar-gamma": dict(n_bins=36, fmin=100.0, bins_per_octave=12, window="boxcar", gamma=20.0),
 }
 
 
@@ -54,25 +63,54 @@ def test_kernels_are_librosas_wavelet_filters(name):
     assert cutoff == pytest.approx(lib_cutoff, rel=1e-12)
     k = ns.wavelet_kernels(freqs, sr=22050, norm=norm, **kw)
     basis, _ = librosa.filters.wavelet(freqs=freqs, sr=22050, norm=norm, dtype=np.complex128, **kw)
-    # each kernel at its own length: n_k = len(arange(-L // 2, L // 2)), first sample at -floor(n_k / 2)
-    sizes = np.array([len(np.arange(-L // 2, L // 2)) for L in lib_lengths])
-    np.testing.assert_array_equal(k.sizes, sizes)
-    np.testing.assert_array_equal(k.offsets, -(sizes // 2))
-    # librosa's filter k sits at [lpad, lpad + n_k) of its frame with phase zero at -ceil(n_k / 2) from
-    # lpad; ours has phase zero at -floor(n_k / 2): the same samples times exp(2j pi f / sr) for odd n_k
+    # librosa.cqt convolves with its filters in a circular frame of `width` samples:
+    # X = sum_n frame[n] basis[(-n) mod width]; ours correlate, X = sum_n frame[n] conj(dense[n])
     width = basis.shape[1]
-    lpad = (width - sizes) // 2
+    assert k.width == width
+    expected = np.conj(basis[:, (-np.arange(width)) % width])
     for i in range(n_bins):
-        lib = basis[i, lpad[i] : lpad[i] + sizes[i]]
-        assert not np.any(basis[i, : lpad[i]]) and not np.any(basis[i, lpad[i] + sizes[i] :])
-        shift = np.exp(2j * np.pi * freqs[i] / 22050 * (sizes[i] % 2))
-        assert_close(k.kernels[i], lib * shift, "design", "float64", f"filter {i}")
-    assert k.packed_real.shape == (sizes.sum(),) and k.packed_imag.shape == (sizes.sum(),)
+        assert_close(k.dense(width)[i], expected[i], "design", "float64", f"filter {i}")
+    # each kernel at librosa's integer length n_k = len(arange(-L // 2, L // 2)); the last tap of
+    # the reversed filter carries w[0] and is stored first when w[0] = 0 (hann: n_k // 2 before
+    # the centre), else it stays last (first sample 1 - n_k // 2) unless it wraps around the frame
+    sizes = np.array([len(np.arange(-L // 2, L // 2)) for L in lib_lengths])
+    w0 = np.array([ns.get_window(kw.get("window", "hann"), n)[0] for n in sizes])
+    wraps = (w0 != 0) & (1 - sizes // 2 + sizes > width - width // 2)
+    np.testing.assert_array_equal(k.sizes, np.where(wraps, width, sizes))
+    np.testing.assert_array_equal(k.offsets, np.where(wraps, -(width // 2), -(sizes // 2) + (w0 != 0)))
+    assert k.packed_real.shape == (k.sizes.sum(),) and k.packed_imag.shape == (k.sizes.sum(),)
     for i in (0, n_bins // 2, n_bins - 1):
         s = k.starts[i]
-        np.testing.assert_array_equal(k.packed_real[s : s + sizes[i]], k.kernels[i].real)
-        np.testing.assert_array_equal(k.packed_imag[s : s + sizes[i]], k.kernels[i].imag)
+        np.testing.assert_array_equal(k.packed_real[s : s + k.sizes[i]], k.kernels[i].real)
+        np.testing.assert_array_equal(k.packed_imag[s : s + k.sizes[i]], k.kernels[i].imag)
     assert not k.packed_real.flags.writeable and not k.kernels[0].flags.writeable
+
+
+def test_hann_kernels_are_the_windowed_sinusoids_referenced_to_the_centre():
+    """w[0] = 0: the reversed filter is the plain windowed sinusoid at p = j - n_k // 2, bitwise
+    (the layout and values of earlier versions, so stored float32 states still equal the design)."""
+    freqs = ns.cqt_frequencies(84, fmin=32.70319566257483)
+    k = ns.wavelet_kernels(freqs, sr=22050)
+    for i in (0, 41, 83):
+        n = k.sizes[i]
+        p = np.arange(n, dtype=np.float64) - (n // 2)
+        phase = p * 2 * np.pi * freqs[i] / 22050
+        sig = (np.cos(phase) + 1j * np.sin(phase)) * ns.get_window("hann", n)
+        np.testing.assert_array_equal(k.kernels[i], sig / np.sum(np.abs(sig)))
+        assert k.offsets[i] == -(n // 2)
+
+
+def test_kernels_wrap_around_librosas_frame_like_librosa():
+    """A hamming filter whose fractional length is within 2 samples of the frame (1022.5 of 1024):
+    its w[0] tap falls one past the frame and librosa's circular frame puts it at the first sample."""
+    alpha = ns.relative_bandwidth(12)
+    freqs = (8000 / alpha / 1022.5) * 2.0 ** (np.arange(13) / 12)
+    for window in ("hamming", "hann"):
+        k = ns.wavelet_kernels(freqs, sr=8000, window=window, alpha=alpha)
+        basis, lengths = librosa.filters.wavelet(freqs=freqs, sr=8000, window=window, alpha=alpha, dtype=np.complex128)
+        assert basis.shape[1] == 1024 and len(np.arange(-lengths[0] // 2, lengths[0] // 2)) == 1023
+        assert_close(k.dense(1024), np.conj(basis[:, (-np.arange(1024)) % 1024]), "design", "float64", window)
+    assert (k.sizes[0], k.offsets[0]) == (1023, -511)  # hann: w[0] = 0, nothing to wrap
 
 
 @pytest.mark.parametrize("bpo", [1, 12, 24, 36])
@@ -327,6 +365,86 @@ def test_white_noise_energy_per_octave(backend):
         ratio = power[sl][:, inner].mean() / expected[sl].mean()
         # statistical error of the estimate: measured <= 4.2 % (10 s of noise, seed 1)
         assert abs(ratio - 1) < 0.1, f"octave {octave}: measured / expected energy = {ratio:.3f}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Every window: the convolution with librosa's filters (issue 11)
+# ---------------------------------------------------------------------------------------------
+
+#: Windows with w[0] = 0 (hann, tukey) and without (hamming, blackman's -1e-17, kaiser).
+WINDOWS = ["hann", "hamming", "blackman", ("kaiser", 4.0), ("tukey", 0.5)]
+#: 4 octaves at 8 kHz; hop 100 has two factors of two, so librosa.cqt does no early downsampling
+#: and computes its top octave at the full rate.
+WINDOW_CASE = dict(sr=SR, fmin=100.0, n_bins=48, hop_length=100)
+
+
+@functools.lru_cache(maxsize=8)
+def _window_reference(window: str | tuple) -> tuple[np.ndarray, np.ndarray]:
+    x = np.random.default_rng(5).standard_normal(SR)
+    return x, librosa_wavelet_cqt(x, **WINDOW_CASE, window=window, pad_mode="constant")
+
+
+@pytest.mark.parametrize("window", WINDOWS, ids=str)
+def test_cqt1992v2_is_the_convolution_with_librosas_filters_for_every_window(backend, dtype, window):
+    """All bins, complex, every frame, against ``references.librosa_wavelet_cqt`` (built from
+    ``librosa.filters.wavelet`` alone): measured <= 8.4e-16 (float64), 2.5e-7 (float32) for every
+    window; kernels one tap off (w[0] at the wrong end) gave 1.1e-2 for hamming and kaiser."""
+    x, X = _window_reference(window)
+    m = backend.build("CQT1992v2", **WINDOW_CASE, window=window, pad_mode="constant", dtype=dtype)
+    out = as_complex(backend.run(m, x.astype(dtype), output_format="Complex"))
+    assert_close(out, X, "cqt", dtype, f"window={window}")
+
+
+@pytest.mark.parametrize("window", ["hamming", ("kaiser", 4.0)], ids=str)
+def test_cqt1992_is_the_convolution_with_librosas_filters(backend, dtype, window):
+    x, X = _window_reference(window)
+    m = backend.build("CQT1992", **WINDOW_CASE, window=window, pad_mode="constant", dtype=dtype)
+    out = as_complex(backend.run(m, x.astype(dtype), output_format="Complex"))
+    assert_close(out, X, "cqt", dtype, f"CQT1992 window={window}")
+
+
+@pytest.mark.parametrize("window", WINDOWS, ids=str)
+def test_top_octave_is_librosa_cqt_plus_the_negative_frequencies_it_drops(backend, window):
+    """``librosa.cqt``'s top octave (full rate here) keeps the non-negative frequencies of each
+    filter; adding back the rest (``references.librosa_cqt_dropped_negative_frequencies``) must
+    give ours, complex, every frame (measured <= 8.8e-8: librosa designs its filters in
+    complex64; 1.7e-2 for hamming one tap off). Ours against librosa.cqt alone: 7.6e-3 for
+    hamming, whose side lobes reach the negative frequencies, 6.4e-5 for hann."""
+    x, _ = _window_reference(window)
+    kw = dict(WINDOW_CASE, window=window, pad_mode="constant")
+    lib = librosa.cqt(x, **kw, sparsity=0, dtype=np.complex128)[-12:]
+    expected = lib + librosa_cqt_dropped_negative_frequencies(x, **kw)
+    m = backend.build("CQT1992v2", **kw, dtype="float64")
+    out = as_complex(backend.run(m, x, output_format="Complex"))[-12:]
+    assert_close(out, expected, "cqt_librosa_top_octave", "float64", f"window={window}")
+
+
+@pytest.mark.parametrize(("cls", "kw"), [("CQT2010v2", {}), ("VQT", dict(gamma=10.0)), ("VQT", dict(gamma=None))])
+def test_multirate_transforms_are_the_convolution_with_librosas_filters(backend, cls, kw):
+    """The multirate transforms sample the same kernels: hamming against the float64 definition."""
+    x = np.random.default_rng(5).standard_normal(SR)
+    ref_kw = dict(WINDOW_CASE, hop_length=128, window="hamming")
+    X = librosa_wavelet_cqt(x, **ref_kw, gamma=kw.get("gamma", 0.0), pad_mode="constant")
+    m = backend.build(cls, **ref_kw, **kw, pad_mode="constant", output_format="Complex", dtype="float64")
+    out = as_complex(backend.run(m, x))
+    assert_close(out, X, "cqt_multirate", "float64", f"{cls}{kw}")
+
+
+@pytest.mark.parametrize("cls", ["CQT2010v2", "VQT", "CQT1992v2"])
+def test_librosa_unscaled_output_is_our_unnormalised_output_times_the_lengths(backend, cls):
+    """``librosa.cqt(scale=False)`` scales each filter's DFT by ``lengths / n_fft``: it is our
+    ``'convolutional'`` output (``norm=False``) times ``lengths``, not that output itself (the
+    relation the multirate docstrings state; measured 2.4e-3 here, librosa's approximation)."""
+    x, _ = _librosa_cqt("hop500")
+    kw = LIBROSA_CASES["hop500"]
+    lib = librosa.cqt(x, **kw, scale=False, sparsity=0, pad_mode="constant", dtype=np.complex128)
+    arg = dict(norm=False) if cls != "CQT1992v2" else {}
+    m = backend.build(cls, **kw, **arg, pad_mode="constant", output_format="Complex", dtype="float64")
+    out = as_complex(backend.run(m, x, normalization_type="convolutional"))
+    lengths = backend.state(m)["lengths"][:, None]
+    inner = interior_frames(lib.shape[-1], n_fft=8192, hop_length=kw["hop_length"], length=x.size, center=True)
+    assert_close(np.abs(out * lengths)[:, inner], np.abs(lib[:, inner]), "vqt_librosa", "float64", cls)
+    assert np.linalg.norm(np.abs(out[:, inner]) - np.abs(lib[:, inner])) > 0.5 * np.linalg.norm(lib[:, inner])
 
 
 # ---------------------------------------------------------------------------------------------
