@@ -129,6 +129,19 @@ def check_finite(x: Any, *, name: str = "x") -> Any:
     return x
 
 
+def _check_empty_batch(shape: tuple[int, ...], name: str) -> None:
+    """Reject a batch of zero items (``(0, time)``): the same error in both backends, for every transform.
+
+    Leading axes of size 0 with samples along the last axis; an empty last axis is reported by
+    the transform's length check (``... is empty``).
+    """
+    if shape[-1] > 0 and 0 in shape[:-1]:
+        raise ParameterError(
+            f"{name} has shape {shape}: an empty batch (no items along a leading axis) is rejected, "
+            "there is nothing to transform; skip the call for a batch of zero items"
+        )
+
+
 def as_audio(x: Any, *, name: str = "x") -> tuple[Array, Any]:
     """Validate a real audio signal ``(..., time)``.
 
@@ -140,7 +153,8 @@ def as_audio(x: Any, *, name: str = "x") -> tuple[Array, Any]:
     Raises
     ------
     ParameterError
-        Not an array, 0-d, non-floating dtype (integer PCM, bool, complex); eagerly also NaN or
+        Not an array, 0-d, an empty batch (shape ``(0, time)``: an error in both backends, not
+        an empty output), non-floating dtype (integer PCM, bool, complex); eagerly also NaN or
         Inf, or ``|x|`` above :func:`max_abs_limit` (where float32 power spectrograms overflow).
     """
     if not isinstance(x, (np.ndarray, jax.Array)) and not _is_traced(x):
@@ -153,6 +167,7 @@ def as_audio(x: Any, *, name: str = "x") -> tuple[Array, Any]:
         )
     if x.ndim == 0:
         raise ParameterError(f"{name} is 0-d: audio must have shape (..., time)")
+    _check_empty_batch(tuple(x.shape), name)
     x = jnp.asarray(x)
     out_dtype = x.dtype
     if x.dtype not in (jnp.float32, jnp.float64):

@@ -27,6 +27,9 @@ def cqt_pad(x: Array, left: int, right: int, pad_mode: str) -> Array:
     """Pad (or crop, for negative widths) the last axis of ``x`` (batch, time).
 
     ``'reflect'`` repeats the reflection like ``np.pad`` when a pad is wider than the signal.
+    Such a pad is one gather whose index is computed in the program (``iota``, ``mod``): its
+    trace has the same few operations whatever the ratio of pad to signal (``jnp.pad`` unrolls
+    one concatenation per repetition, and a 3-sample clip padded by 20000 compiles for minutes).
     """
     n = x.shape[-1]
     if left < 0:
@@ -36,10 +39,24 @@ def cqt_pad(x: Array, left: int, right: int, pad_mode: str) -> Array:
     if left == 0 and right == 0:
         return x
     widths = [(0, 0)] * (x.ndim - 1) + [(left, right)]
-    if pad_mode == "constant" or n == 1:
-        mode = "constant" if pad_mode == "constant" else "edge"
-        return jnp.pad(x, widths, mode=mode)
-    return jnp.pad(x, widths, mode="reflect")
+    if pad_mode == "constant":
+        return jnp.pad(x, widths, mode="constant")
+    if left < n and right < n:  # one reflection each side
+        return jnp.pad(x, widths, mode="reflect")
+    return jnp.take(x, _reflect_index(n, left, right), axis=-1, mode="clip")
+
+
+def _reflect_index(n: int, left: int, right: int) -> Array:
+    """Return the source index of each sample of ``np.pad(x, (left, right), mode='reflect')``.
+
+    A traced closed form: ``nnaudio_shared.reflect_indices`` without a baked-in constant of that size.
+    """
+    i = jnp.arange(-left, n + right, dtype=jnp.int32)
+    if n == 1:
+        return jnp.zeros_like(i)
+    period = 2 * (n - 1)
+    i = jnp.mod(i, period)
+    return jnp.where(i < n, i, period - i)
 
 
 def cqt_weights(kernels_real: Array, kernels_imag: Array, layout: PolyphaseLayout) -> Array:
@@ -265,12 +282,9 @@ def cqt_fourier(
     if center:
         p = width // 2
         x2 = cqt_pad(x2, p, p, pad_mode)
-    n_frames = 1 + (x2.shape[-1] - width) // hop_length
-    m = -(-width // hop_length)
-    need = (n_frames + m - 1) * hop_length
-    x2 = jnp.pad(x2, ((0, 0), (0, need - x2.shape[-1]))) if need > x2.shape[-1] else x2[:, :need]
-    blocks = x2.reshape(x2.shape[0], n_frames + m - 1, hop_length)
-    frames = jnp.concatenate([blocks[:, j : j + n_frames] for j in range(m)], axis=-1)[..., :width]
+    from .functional import frame  # imported here: functional re-exports this module
+
+    frames = frame(x2, n_fft=width, hop_length=hop_length, center=False)  # O(frames * width) for any hop
     if wcos is None or wsin is None:
         spec = jnp.fft.rfft(frames, axis=-1)
         fr, fi = jnp.real(spec), jnp.imag(spec)

@@ -152,11 +152,13 @@ class Griffin_Lim(nnx.Module):  # noqa: N801 - nnAudio2's name
         if init_phase is not None:
             phase, _ = as_audio(init_phase, name="init_phase")
             try:
-                np.broadcast_shapes(phase.shape, S.shape)
+                fits = np.broadcast_shapes(phase.shape, S.shape) == tuple(S.shape)
             except ValueError:
+                fits = False
+            if not fits:
                 raise ParameterError(
                     f"init_phase has shape {tuple(phase.shape)}: it must broadcast to S's shape {tuple(S.shape)}"
-                ) from None
+                )
             phase = phase.astype(S.dtype)
         elif self.init is None:
             return jnp.ones((), dtype=complex_dtype)

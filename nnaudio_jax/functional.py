@@ -42,7 +42,9 @@ def _pad_center(x: Array, n_fft: int, pad_mode: str) -> Array:
 def frame(x: Array, *, n_fft: int, hop_length: int, center: bool = True, pad_mode: str = "reflect") -> Array:
     """Cut ``x`` into (possibly overlapping) frames.
 
-    Built from ``ceil(n_fft / hop_length)`` shifted reshapes of the signal (no gather).
+    Built from ``ceil(n_fft / hop_length)`` shifted reshapes of the signal (no gather). Every
+    intermediate is ``O(time + frames * n_fft)``, whatever ``hop_length``: a hop longer than the
+    frame skips the gaps instead of padding the signal to a whole number of hops.
 
     Parameters
     ----------
@@ -56,6 +58,10 @@ def frame(x: Array, *, n_fft: int, hop_length: int, center: bool = True, pad_mod
         x = _pad_center(x, n_fft, pad_mode)
     b, length = x.shape
     t = 1 + (length - n_fft) // hop_length
+    if hop_length >= n_fft:  # disjoint frames: the first t - 1 hops, then the last frame
+        end = (t - 1) * hop_length
+        head = x[:, :end].reshape(b, t - 1, hop_length)[..., :n_fft]
+        return jnp.concatenate([head, x[:, None, end : end + n_fft]], axis=1)
     m = -(-n_fft // hop_length)
     need = (t + m - 1) * hop_length
     x = jnp.pad(x, ((0, 0), (0, need - length))) if need > length else x[:, :need]

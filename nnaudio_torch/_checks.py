@@ -105,6 +105,19 @@ def _from_numpy(x: np.ndarray) -> Tensor:
     return torch.from_numpy(x if x.flags.c_contiguous else x.copy(order="C"))
 
 
+def _check_empty_batch(shape: tuple[int, ...], name: str) -> None:
+    """Reject a batch of zero items (``(0, time)``): the same error in both backends, for every transform.
+
+    Leading axes of size 0 with samples along the last axis; an empty last axis is reported by
+    the transform's length check (``... is empty``).
+    """
+    if shape[-1] > 0 and 0 in shape[:-1]:
+        raise ParameterError(
+            f"{name} has shape {shape}: an empty batch (no items along a leading axis) is rejected, "
+            "there is nothing to transform; skip the call for a batch of zero items"
+        )
+
+
 def as_audio(x: Any, *, name: str = "x", device: torch.device | None = None) -> tuple[Tensor, torch.dtype]:
     """Validate a real audio signal ``(..., time)``.
 
@@ -115,7 +128,8 @@ def as_audio(x: Any, *, name: str = "x", device: torch.device | None = None) -> 
     Raises
     ------
     ParameterError
-        Not a tensor/array, 0-d, non-floating dtype (integer PCM, bool, complex), on another
+        Not a tensor/array, 0-d, an empty batch (shape ``(0, time)``: an error in both backends,
+        not an empty output), non-floating dtype (integer PCM, bool, complex), on another
         device than ``device``, NaN or Inf, or ``|x|`` above :func:`max_abs_limit` (where
         float32 power spectrograms overflow). Value checks are skipped under ``torch.compile``
         / ``torch.export`` (values are not visible to the trace) and for meta tensors.
@@ -139,6 +153,7 @@ def as_audio(x: Any, *, name: str = "x", device: torch.device | None = None) -> 
         )
     if x.ndim == 0:
         raise ParameterError(f"{name} is 0-d: audio must have shape (..., time)")
+    _check_empty_batch(tuple(x.shape), name)
     out_dtype = x.dtype
     if x.dtype not in _COMPUTE:  # float16/bfloat16: compute in float32, cast back
         x = x.to(torch.float32)

@@ -11,7 +11,7 @@ from nnaudio_shared import GriffinLimConfig, GriffinLimInit, ParameterError, Win
 from torch import Tensor, nn
 
 from . import functional as F
-from ._checks import as_audio, resolve_dtype
+from ._checks import _check_device, as_audio, resolve_dtype
 
 __all__ = ["Griffin_Lim"]
 
@@ -159,14 +159,18 @@ class Griffin_Lim(nn.Module):  # noqa: N801 - nnAudio2's name
 
     def _initial_angles(self, S: Tensor, init_phase: Any) -> Tensor:
         complex_dtype = torch.complex128 if S.dtype == torch.float64 else torch.complex64
+        device = self.window.device
+        _check_device(S, device, "S")  # (S is validated without a device: a meta/GPU S is caught here)
         if init_phase is not None:
-            phase, _ = as_audio(init_phase, name="init_phase")
+            phase, _ = as_audio(init_phase, name="init_phase", device=device)
             try:
-                torch.broadcast_shapes(phase.shape, S.shape)
+                fits = torch.broadcast_shapes(phase.shape, S.shape) == S.shape
             except RuntimeError:
+                fits = False
+            if not fits:
                 raise ParameterError(
                     f"init_phase has shape {tuple(phase.shape)}: it must broadcast to S's shape {tuple(S.shape)}"
-                ) from None
+                )
             phase = phase.to(device=S.device, dtype=S.dtype)
         elif self.init is None:
             return torch.ones((), dtype=complex_dtype, device=S.device)
