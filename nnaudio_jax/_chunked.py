@@ -45,6 +45,14 @@ def _mfcc_clipped(m: Any, x: Array, peak: Array, skip: int, n: int, out_dtype: A
     return jnp.matmul(m.dct[...].astype(db.dtype), db, precision=_HIGHEST).astype(out_dtype)
 
 
+def _check_signal(x: Any) -> None:
+    """Raise the one-shot call's error for input with no samples axis to slice (a list, a scalar, 0-d)."""
+    shape = getattr(x, "shape", None)
+    if not isinstance(shape, tuple) or len(shape) == 0:
+        as_audio(x)  # raises: not an array, or 0-d
+        raise ParameterError(f"x has shape {shape!r}: expected an array of shape (..., time)")
+
+
 def _segment(x: Any, c: Chunk) -> tuple[Array, Any]:
     """Return the chunk as a device array of the input dtype, and the module's output dtype."""
     if isinstance(x, jax.Array):  # a traced start: one compiled slice per chunk length, not per chunk
@@ -112,6 +120,7 @@ def iter_chunked(module: Any, x: Any, *, chunk_frames: int = 1024, **call: Any) 
     interior and last chunks have (at most) three shapes, so at most three compilations. MFCC
     with ``top_db`` clips against the peak of the whole signal, so it is computed in two passes.
     """
+    _check_signal(x)
     geometry = frame_geometry(module, call)
     plan = plan_chunks(int(x.shape[-1]), geometry, chunk_frames=chunk_frames)
     if len(plan) == 1:  # short signal: exactly the one-shot call (and its errors)
@@ -163,6 +172,7 @@ def chunked(
     >>> S.shape
     (128, 2584)
     """
+    _check_signal(x)
     geometry = frame_geometry(module, call)
     pieces = []
     for frames, piece in iter_chunked(module, x, chunk_frames=chunk_frames, **call):

@@ -12,8 +12,17 @@ from nnaudio_shared._chunks import Chunk, FrameGeometry, frame_geometry, plan_ch
 from torch import Tensor, nn
 
 from . import functional as F
+from ._checks import as_audio
 
 __all__ = ["chunked", "iter_chunked"]
+
+
+def _check_signal(x: Any) -> None:
+    """Raise the one-shot call's error for input with no samples axis to slice (a list, a scalar, 0-d)."""
+    shape = getattr(x, "shape", None)
+    if not isinstance(shape, tuple) or len(shape) == 0:
+        as_audio(x)  # raises: not an array, or 0-d
+        raise ParameterError(f"x has shape {shape!r}: expected an array of shape (..., time)")
 
 
 def _segment(x: Any, c: Chunk) -> Any:
@@ -94,6 +103,7 @@ def iter_chunked(module: nn.Module, x: Any, *, chunk_frames: int = 1024, **call:
     (twice the mel work). Runs under :func:`torch.no_grad`: this is an inference helper, and an
     autograd graph over every chunk would hold memory proportional to the length.
     """
+    _check_signal(x)
     geometry = frame_geometry(module, call)
     plan = plan_chunks(int(x.shape[-1]), geometry, chunk_frames=chunk_frames)
     if len(plan) == 1:  # short signal: exactly the one-shot call (and its errors)
@@ -140,6 +150,7 @@ def chunked(module: nn.Module, x: Any, *, chunk_frames: int = 1024, out: Tensor 
     >>> S.shape
     torch.Size([128, 2584])
     """
+    _check_signal(x)
     geometry = frame_geometry(module, call)
     plan = plan_chunks(int(x.shape[-1]), geometry, chunk_frames=chunk_frames)
     for frames, piece in iter_chunked(module, x, chunk_frames=chunk_frames, **call):

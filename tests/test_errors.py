@@ -248,3 +248,111 @@ def test_torch_and_jax_reject_the_other_librarys_arrays():
         TORCH.call_eager(TORCH.build("STFT", **STFT), JAX.asarray(x))
     with pytest.raises(ParameterError, match="must be a jax.Array or numpy.ndarray"):
         JAX.call_eager(JAX.build("STFT", **STFT), TORCH.asarray(x))
+
+
+# ---------------------------------------------------------------------------------------------
+# arguments whose range used to bite only at call time, and call-time arguments
+# ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("seed", [2**32, 2**40, -1, True, 1.0, np.float64(3.0)])
+def test_griffin_lim_random_state_is_checked_at_construction(backend, seed):
+    """NumPy's RandomState (librosa's draw) takes seeds in [0, 2**32): 2**32 used to construct,
+    save, and fail on the first call with NumPy's error."""
+    with pytest.raises(ParameterError, match=r"^random_state="):
+        backend.lib.Griffin_Lim(256, hop_length=64, random_state=seed)
+
+
+def test_griffin_lim_largest_random_state_runs(backend):
+    m = backend.lib.Griffin_Lim(256, hop_length=64, n_iter=1, random_state=np.uint32(2**32 - 1))
+    assert m.random_state == 2**32 - 1
+    assert backend.run(m, np.ones((129, 8), np.float32)).shape == (448,)
+
+
+@pytest.mark.parametrize("shape", [(3, 129, 8), (2, 1, 129, 8), (129,), (2, 8)])
+def test_griffin_lim_init_phase_must_broadcast_to_the_spectrogram(backend, shape):
+    """A phase with more leading axes than S used to fail deep inside torch/JAX."""
+    m = backend.lib.Griffin_Lim(256, hop_length=64, n_iter=1)
+    with pytest.raises(ParameterError, match=r"^init_phase has shape .*must broadcast to S's shape \(129, 8\)"):
+        m(np.ones((129, 8), np.float32), init_phase=np.zeros(shape, np.float32))
+
+
+WINDOWS = {
+    "list-name-and-int": (["hann", 3], r"window=\('hann', 3\) is invalid"),
+    "list-number-and-str": (
+        [1.0, "a"],
+        r"window=\[1.0, 'a'\] is invalid: explicit window samples must be real numbers, got 'a' \(str\)",
+    ),
+    "tuple-str-param": (("kaiser", "a"), r"window parameters must be real numbers, got 'a'"),
+    "tuple-bool-param": (("kaiser", True), r"window parameters must be real numbers, got True"),
+    "tuple-no-name": ((4.0, "kaiser"), r"a window tuple is \(name, \*parameters\)"),
+    "bools": ([True] * 256, r"got True \(bool\)"),
+    "complex": ([1 + 1j] * 256, r"got \(1\+1j\) \(complex\)"),
+    "complex-array": (np.ones(256, complex), r"got dtype complex128"),
+    "str-array": (np.array(["a"] * 256), r"got dtype <U1"),
+    "nones": ([None] * 256, r"got None \(NoneType\)"),
+    "ragged": ([[1.0], [2.0, 3.0]], r"got \[1.0\] \(list\)"),
+    "dict": ({"a": 1}, r"window=\{'a': 1\} is invalid \(dict\)"),
+    "callable": (np.hanning, r"is invalid \(function\)"),
+}
+
+
+@pytest.mark.parametrize("bad", WINDOWS)
+def test_window_specs_are_validated_with_a_clear_message(backend, bad):
+    window, match = WINDOWS[bad]
+    messages = set()
+    for cls in ("STFT", "iSTFT", "Griffin_Lim"):
+        with pytest.raises(ParameterError, match=match) as info:
+            getattr(backend.lib, cls)(256, hop_length=64, window=window)
+        messages.add(str(info.value))
+    assert len(messages) == 1
+
+
+def test_numeric_window_lists_and_json_tuples_still_work(backend):
+    ref = backend.state(backend.lib.STFT(n_fft=8, hop_length=2, window=("kaiser", 4.0)))["window"]
+    for window in (["kaiser", 4.0], ("kaiser", np.float32(4.0)), list(ref), list(ref.astype(np.float32))):
+        got = backend.state(backend.lib.STFT(n_fft=8, hop_length=2, window=window))["window"]
+        np.testing.assert_allclose(got, ref, rtol=1e-6)
+
+
+def test_string_subclass_options_are_accepted_as_plain_strings(backend):
+    """``np.str_`` (e.g. read from a NumPy array or .npz) matches its option; the config keeps a str."""
+    m = backend.lib.STFT(**STFT, output_format=np.str_("Magnitude"))
+    assert type(m.output_format) is str
+    x = np.zeros(1000, np.float32)
+    assert backend.run(m, x).shape == backend.run(m, x, output_format=np.str_("Magnitude")).shape
+
+
+CHUNKED_BAD = {
+    "list": (lambda: [0.1] * 4000, {}, r"^x must be a (torch.Tensor|jax.Array) or numpy.ndarray, got list"),
+    "numpy-scalar": (lambda: np.float32(0.1), {}, r"^x must be a .* got float32"),
+    "0-d": (lambda: np.zeros((), np.float32), {}, r"^x is 0-d"),
+    "unknown-keyword": (
+        lambda: np.zeros(4000, np.float32),
+        {"output_format": "Magnitude"},
+        r"^output_format='Magnitude' is invalid for chunked MelSpectrogram: its call takes no keywords",
+    ),
+    "chunk-frames-float": (
+        lambda: np.zeros(4000, np.float32),
+        {"chunk_frames": np.float64(4.0)},
+        r"^chunk_frames=.* expected an integer",
+    ),
+    "chunk-frames-bool": (lambda: np.zeros(4000, np.float32), {"chunk_frames": True}, r"^chunk_frames=True"),
+}
+
+
+@pytest.mark.parametrize("fn", ["chunked", "iter_chunked"])
+@pytest.mark.parametrize("bad", CHUNKED_BAD)
+def test_chunked_arguments_are_validated_before_any_computation(backend, bad, fn):
+    make, kw, match = CHUNKED_BAD[bad]
+    mel = backend.build("MelSpectrogram", **MEL)
+    kw = {"chunk_frames": 4, **kw}
+    with pytest.raises(ParameterError, match=match):
+        result = getattr(backend.lib, fn)(mel, make(), **kw)
+        if fn == "iter_chunked":
+            next(iter(result))
+
+
+@pytest.mark.parametrize("fmt", ["bogus", 1, True])
+def test_chunked_output_format_override_is_validated(backend, fmt):
+    m = backend.build("STFT", **STFT)
+    with pytest.raises(ParameterError, match=rf"^output_format={fmt!r} is invalid: must be one of"):
+        backend.lib.chunked(m, np.zeros(4000, np.float32), chunk_frames=4, output_format=fmt)

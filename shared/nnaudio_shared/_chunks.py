@@ -15,13 +15,14 @@ Pure Python; imports no framework. The backends' ``chunked`` helpers execute the
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from ._config import n_frames
 from ._errors import ParameterError
-from ._validate import check_int
+from ._validate import check_choice, check_int
 
 __all__ = ["FRAME_GEOMETRY", "Chunk", "FrameGeometry", "frame_geometry", "plan_chunks"]
 
@@ -113,13 +114,21 @@ def _stft_geometry(stft: Any, frame_axis: int = -1, global_top_db: float | None 
     return FrameGeometry(int(stft.hop_length), int(stft.n_fft), bool(stft.center), frame_axis, global_top_db)
 
 
+def _output_format(m: Any, call: Mapping[str, Any]) -> str:
+    """Return the call's ``output_format`` override (validated before any chunk runs) or the module's."""
+    fmt = call.get("output_format")
+    if fmt is None:
+        return str(m.output_format)
+    return str(check_choice("output_format", fmt, ("Magnitude", "Complex", "Phase")))
+
+
 def _stft(m: Any, call: Mapping[str, Any]) -> FrameGeometry:
-    fmt = call.get("output_format") or m.output_format
+    fmt = _output_format(m, call)
     return _stft_geometry(m, -2 if fmt == "Complex" else -1)
 
 
 def _cqt(m: Any, call: Mapping[str, Any]) -> FrameGeometry:
-    fmt = call.get("output_format") or m.output_format
+    fmt = _output_format(m, call)
     return FrameGeometry(int(m.hop_length), int(m.config.width), bool(m.center), -2 if fmt == "Complex" else -1)
 
 
@@ -134,7 +143,7 @@ def _multirate(m: Any, call: Mapping[str, Any]) -> FrameGeometry:
     """
     plan = m.config.plan()
     side = max(plan.kernel_left, plan.kernel_right) + plan.filter_reach + 1
-    fmt = call.get("output_format") or m.output_format
+    fmt = _output_format(m, call)
     return FrameGeometry(int(m.hop_length), 2 * side, True, -2 if fmt == "Complex" else -1)
 
 
@@ -173,4 +182,18 @@ def frame_geometry(module: Any, call: Mapping[str, Any]) -> FrameGeometry:
             f"module={name} is invalid for chunked processing: supported are {sorted(FRAME_GEOMETRY)} "
             "(framewise transforms of a signal)"
         ) from None
+    _check_call_keywords(module, call)
     return geometry(module, call)
+
+
+def _check_call_keywords(module: Any, call: Mapping[str, Any]) -> None:
+    """Reject keywords the module's call does not take, before any chunk runs."""
+    fn = getattr(module, "forward", None) or module.__call__  # torch: forward; Flax NNX: __call__
+    params = list(inspect.signature(fn).parameters.values())[1:]  # after the signal
+    allowed = [p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+    for key, value in call.items():
+        if key not in allowed:
+            takes = ", ".join(allowed) if allowed else "no keywords"
+            raise ParameterError(
+                f"{key}={value!r} is invalid for chunked {type(module).__name__}: its call takes {takes}"
+            )

@@ -21,7 +21,7 @@ from ._errors import ParameterError
 from ._fourier import FourierKernels, fourier_kernels, istft_kernels
 from ._mel import mel_filterbank
 from ._validate import check_bool, check_choice, check_float, check_int, check_optional_float
-from ._windows import WindowSpec, get_window, pad_center
+from ._windows import WindowSpec, check_window_spec, get_window, pad_center
 
 __all__ = [
     "ISTFTConfig",
@@ -50,10 +50,7 @@ def _window_for_json(window: Any) -> Any:
 
 
 def _check_window(window: Any, win_length: int) -> WindowSpec:
-    if isinstance(window, list) and window and isinstance(window[0], str):
-        window = tuple(window)  # JSON round trip of ('kaiser', 4.0)
-    elif isinstance(window, list):
-        window = np.asarray(window, dtype=np.float64)
+    window = check_window_spec(window)  # a list becomes a tuple (JSON form) or a float64 array
     get_window(window, win_length)  # raises ParameterError if unusable
     if isinstance(window, np.ndarray):
         window = np.array(window, dtype=np.float64)

@@ -31,14 +31,14 @@ def random_phase(seed: int, n_freq: int, n_frames: int) -> np.ndarray:
 
     Parameters
     ----------
-    seed : int >= 0
+    seed : int in [0, 2**32)
     n_freq, n_frames : int >= 1
 
     Returns
     -------
     np.ndarray [shape=(n_freq, n_frames)], float64, read-only
     """
-    seed = check_int("random_state", seed, minimum=0)
+    seed = check_int("random_state", seed, minimum=0, maximum=2**32 - 1)
     n_freq = check_int("n_freq", n_freq, minimum=1)
     n_frames = check_int("n_frames", n_frames, minimum=1)
     out = 2.0 * np.pi * np.random.RandomState(seed).random(size=(n_freq, n_frames))
@@ -86,7 +86,8 @@ class GriffinLimConfig(_Config):
         s(self, "momentum", check_float("momentum", self.momentum, minimum=0.0))
         if self.init is not None:
             check_choice("init", self.init, ("random", None))
-        s(self, "random_state", check_int("random_state", self.random_state, minimum=0, maximum=2**63 - 1))
+        # NumPy's RandomState (librosa's draw) takes seeds in [0, 2**32): checked here, not on the first call
+        s(self, "random_state", check_int("random_state", self.random_state, minimum=0, maximum=2**32 - 1))
 
     def to_dict(self) -> dict[str, Any]:
         out = super().to_dict()

@@ -78,10 +78,15 @@ def check_bool(name: str, value: Any) -> bool:
 
 
 def check_choice(name: str, value: Any, choices: Iterable[Any]) -> Any:
-    """Return ``value`` if it is one of ``choices`` (compared with ``==``, type-strict for bools)."""
+    """Return the choice equal to ``value`` (compared with ``==``, type-strict for bools).
+
+    A ``str`` subclass (``np.str_``) matches its plain ``str`` choice, which is returned.
+    """
     choices = tuple(choices)
     for choice in choices:
         if type(value) is type(choice) and value == choice:
             return value
+        if type(choice) is str and isinstance(value, str) and value == choice:
+            return choice
     allowed = ", ".join(repr(c) for c in choices)
     raise ParameterError(f"{name}={value!r} is invalid: must be one of {allowed}")
