@@ -2,19 +2,29 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import jax.numpy as jnp
+import numpy as np
 from flax import nnx
 from jax import Array
 from nnaudio_shared import CFPConfig
 
 from . import functional as F
 from ._checks import as_audio, resolve_dtype
+from ._frozen import frozen_in
 from ._variables import Buffer
 
 __all__ = ["CFP", "Combined_Frequency_Periodicity"]
+
+
+def _freq(cfg: CFPConfig) -> Callable[[], np.ndarray]:
+    return lambda: cfg.matrices()[0]
+
+
+def _quef(cfg: CFPConfig) -> Callable[[], np.ndarray]:
+    return lambda: cfg.matrices()[1]
 
 
 class _CFPBase(nnx.Module):
@@ -49,11 +59,12 @@ class _CFPBase(nnx.Module):
     def _compute(self, x: Any) -> tuple[tuple[Array, ...], Any]:
         x, out_dtype = as_audio(x)
         self.config.check_length(x.shape[-1], trim_edges=self._trim_edges)
+        cfg = self.config
         out = F.cfp(
             x,
-            self.h[...].astype(x.dtype),
-            self.freq2logfreq_matrix[...].astype(x.dtype),
-            self.quef2logfreq_matrix[...].astype(x.dtype),
+            frozen_in(self.h[...], x.dtype, key=(cfg, "h"), design=cfg.window),
+            frozen_in(self.freq2logfreq_matrix[...], x.dtype, key=(cfg, "freq2logfreq_matrix"), design=_freq(cfg)),
+            frozen_in(self.quef2logfreq_matrix[...], x.dtype, key=(cfg, "quef2logfreq_matrix"), design=_quef(cfg)),
             n_fft=self.N,
             hop_length=self.hop_length,
             g=self.g,
@@ -115,6 +126,12 @@ class Combined_Frequency_Periodicity(_CFPBase):  # noqa: N801 - nnAudio2's name
 
     Notes
     -----
+    Precision: a float64 input to a module with float32 kernels computes in float64 with the float64
+    design of its frozen kernels (``h`` and the two log-frequency matrices) while each stored kernel
+    is that design rounded (as built or loaded), so the output is float64-accurate; a frozen kernel
+    that was changed is used as stored. float16/bfloat16 inputs are computed in float32, with no
+    intermediate in the half type, and only the output is cast back.
+
     Input ``(..., time)``; four outputs ``(Z, tfrL0, tfrLF, tfrLQ)``, each ``(..., n_bins,
     frames - 2)``: frames are centred at ``t * hop_length`` with zero padding and, as in
     nnAudio2 and Su's reference code (whose frames start at ``hop_length``), the first and last
@@ -209,6 +226,12 @@ class CFP(_CFPBase):
 
     Notes
     -----
+    Precision: a float64 input to a module with float32 kernels computes in float64 with the float64
+    design of its frozen kernels (``h`` and the two log-frequency matrices) while each stored kernel
+    is that design rounded (as built or loaded), so the output is float64-accurate; a frozen kernel
+    that was changed is used as stored. float16/bfloat16 inputs are computed in float32, with no
+    intermediate in the half type, and only the output is cast back.
+
     Input ``(..., time)``; output ``Z`` ``(..., n_bins, frames)``. See
     :class:`Combined_Frequency_Periodicity` for the definition.
 

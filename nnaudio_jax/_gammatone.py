@@ -12,6 +12,7 @@ from nnaudio_shared._validate import check_bool
 
 from . import functional as F
 from ._checks import resolve_dtype
+from ._frozen import frozen_in
 from ._stft import STFT
 from ._variables import Buffer
 
@@ -78,6 +79,14 @@ class Gammatonegram(nnx.Module):
 
     Notes
     -----
+    Precision: a float64 input to a module with float32 kernels computes in float64 with the float64
+    design of its frozen kernels (``gammatone_basis`` and the STFT window) while each stored kernel
+    is that design rounded (as built or loaded), so the output is float64-accurate; a frozen kernel
+    that was changed is used as stored. Trainable kernels (``trainable_bins`` / ``trainable_STFT``)
+    carry the module's dtype: with them a float64 input to a float32 module is float32-accurate
+    (build with ``dtype=jnp.float64``). float16/bfloat16 inputs are computed in float32, with no
+    intermediate in the half type, and only the output is cast back.
+
     Input ``(..., time)``; output ``(..., n_bins, frames)``: ``gammatone_basis @ |STFT|**power``.
     The basis equals ``gammatone.fftweight.fft_weights(n_fft, sr, n_bins, 1, fmin, fmax,
     n_fft // 2 + 1)[0] / n_fft`` and nnAudio2's ``get_gammatone`` (computed here in float64).
@@ -168,5 +177,11 @@ class Gammatonegram(nnx.Module):
         spec, out_dtype = self.stft.complex_spectrum(x)
         power_spec = F.spectral_power(spec, self.power)
         # a filterbank matmul, the same operation as the mel projection
-        basis = self.gammatone_basis[...].astype(power_spec.dtype)
+        if self.trainable_bins:
+            basis = self.gammatone_basis[...].astype(power_spec.dtype)
+        else:
+            cfg = self.config
+            basis = frozen_in(
+                self.gammatone_basis[...], power_spec.dtype, key=(cfg, "gammatone_basis"), design=cfg.gammatone_basis
+            )
         return F.melspectrogram(power_spec, basis).astype(out_dtype)

@@ -14,6 +14,7 @@ from nnaudio_shared import GriffinLimConfig, GriffinLimInit, ParameterError, Win
 
 from . import functional as F
 from ._checks import as_audio, resolve_dtype
+from ._frozen import frozen_in
 from ._variables import Buffer
 
 __all__ = ["Griffin_Lim"]
@@ -92,6 +93,12 @@ class Griffin_Lim(nnx.Module):  # noqa: N801 - nnAudio2's name
 
     Notes
     -----
+    Precision: a float64 input to a module with float32 kernels computes in float64 with the float64
+    design of its frozen kernels (the window) while each stored kernel is that design rounded (as
+    built or loaded), so the output is float64-accurate; a frozen kernel that was changed is used as
+    stored. float16/bfloat16 inputs are computed in float32, with no intermediate in the half type,
+    and only the output is cast back.
+
     Input ``S``: magnitude ``(..., n_fft // 2 + 1, frames)`` with any leading dimensions;
     output ``(..., time)``. float32/float64 keep their dtype; half types are computed in float32.
     nnAudio2's ``Griffin_Lim`` fails on every PyTorch >= 2.0 (it passes a real tensor to
@@ -191,7 +198,7 @@ class Griffin_Lim(nnx.Module):  # noqa: N801 - nnAudio2's name
         y = F.griffinlim(
             mag,
             angles,
-            self.window[...].astype(mag.dtype),
+            frozen_in(self.window[...], mag.dtype, key=(self.config, "window"), design=self.config.window_array),
             n_fft=self.n_fft,
             hop_length=self.hop_length,
             n_iter=self.n_iter,

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import jax.numpy as jnp
+import numpy as np
 from flax import nnx
 from jax import Array
 from nnaudio_shared import MelSpectrogramConfig, MFCCConfig, ParameterError, WindowSpec
@@ -12,10 +14,19 @@ from nnaudio_shared._validate import check_bool
 
 from . import functional as F
 from ._checks import resolve_dtype
+from ._frozen import design_array, equals_design, frozen_in
 from ._stft import STFT
 from ._variables import Buffer
 
 __all__ = ["MFCC", "MelSpectrogram"]
+
+
+def _dct_ii_sums(cfg: MFCCConfig) -> np.ndarray:
+    """``dct @ ones`` of the designed DCT-II, exactly: row 0 is a constant, every other row sums to 0."""
+    d = cfg.dct()
+    out = np.zeros(d.shape[0])
+    out[0] = d.shape[1] * d[0, 0]
+    return out
 
 
 class MelSpectrogram(nnx.Module):
@@ -76,6 +87,14 @@ class MelSpectrogram(nnx.Module):
 
     Notes
     -----
+    Precision: a float64 input to a module with float32 kernels computes in float64 with the float64
+    design of its frozen kernels (``mel_basis`` and the STFT window) while each stored kernel is
+    that design rounded (as built or loaded), so the output is float64-accurate; a frozen kernel
+    that was changed is used as stored. Trainable kernels (``trainable_mel`` / ``trainable_STFT``)
+    carry the module's dtype: with them a float64 input to a float32 module is float32-accurate
+    (build with ``dtype=jnp.float64``). float16/bfloat16 inputs are computed in float32, with no
+    intermediate in the half type, and only the output is cast back.
+
     Input ``(..., time)``; output ``(..., n_mels, frames)``. ``mel_basis @ |STFT|**power``.
     Gradients are finite at digital silence for every ``power``.
 
@@ -150,6 +169,22 @@ class MelSpectrogram(nnx.Module):
         mel_basis = jnp.asarray(cfg.mel_basis(), dtype=dt)
         self.mel_basis = nnx.Param(mel_basis) if cfg.trainable_mel else Buffer(mel_basis)
 
+    def mel_spectrum(self, x: Any) -> tuple[Array, Any]:
+        """Validate ``x`` and return the mel spectrogram in the compute dtype and the output dtype.
+
+        The compute dtype is float32 for float16/bfloat16 input (nothing is rounded to the half
+        type before the caller's last step: :class:`MFCC` takes the logarithm of this result).
+        """
+        spec, out_dtype = self.stft.complex_spectrum(x)
+        power_spec = F.spectral_power(spec, self.power)
+        if self.trainable_mel:
+            basis = self.mel_basis[...].astype(power_spec.dtype)
+        else:
+            basis = frozen_in(
+                self.mel_basis[...], power_spec.dtype, key=(self.config, "mel_basis"), design=self.config.mel_basis
+            )
+        return F.melspectrogram(power_spec, basis), out_dtype
+
     def __call__(self, x: Any) -> Array:
         """Compute the mel spectrogram.
 
@@ -161,9 +196,8 @@ class MelSpectrogram(nnx.Module):
         -------
         Array [shape=(..., n_mels, frames)]
         """
-        spec, out_dtype = self.stft.complex_spectrum(x)
-        power_spec = F.spectral_power(spec, self.power)
-        return F.melspectrogram(power_spec, self.mel_basis[...].astype(power_spec.dtype)).astype(out_dtype)
+        mel, out_dtype = self.mel_spectrum(x)
+        return mel.astype(out_dtype)
 
 
 class MFCC(nnx.Module):
@@ -206,6 +240,14 @@ class MFCC(nnx.Module):
 
     Notes
     -----
+    Precision: a float64 input to a module with float32 kernels computes in float64 with the float64
+    design of its frozen kernels (``dct``, ``mel_basis`` and the STFT window) while each stored
+    kernel is that design rounded (as built or loaded), so the output is float64-accurate; a frozen
+    kernel that was changed is used as stored. Trainable kernels (``trainable_mel`` /
+    ``trainable_STFT``) carry the module's dtype: with them a float64 input to a float32 module is
+    float32-accurate (build with ``dtype=jnp.float64``). float16/bfloat16 inputs are computed in
+    float32, with no intermediate in the half type, and only the output is cast back.
+
     Input ``(..., time)``; output ``(..., n_mfcc, frames)``. ``top_db`` clips each spectrogram
     (each leading index, e.g. each clip and channel) against its own maximum, as nnAudio2 does:
     for a batch of independent clips that is the right choice, while ``librosa.feature.mfcc``
@@ -270,8 +312,18 @@ class MFCC(nnx.Module):
         -------
         Array [shape=(..., n_mfcc, frames)]
         """
-        mel = self.melspec_layer(x)
-        out_dtype = mel.dtype
-        mel = mel if mel.dtype in (jnp.float32, jnp.float64) else mel.astype(jnp.float32)
-        out = F.mfcc(mel, self.dct[...].astype(mel.dtype), ref=self.ref, amin=self.amin, top_db=self.top_db)
+        # the mel power stays in the compute dtype (float32 for half input) up to the last step
+        mel, out_dtype = self.melspec_layer.mel_spectrum(x)
+        cfg = self.config
+        dct = frozen_in(self.dct[...], mel.dtype, key=(cfg, "dct"), design=cfg.dct)
+        out = F.mfcc(mel, dct, ref=self.ref, amin=self.amin, top_db=self.top_db, dct_sums=self._dct_sums(dct))
         return out.astype(out_dtype)
+
+    def _dct_sums(self, dct: Array) -> Array:
+        """``dct @ ones`` in ``dct``'s dtype: exact while the buffer is the designed DCT-II, else the sums of ``dct``."""
+        cfg = self.config
+        same = equals_design(self.dct[...], key=(cfg, "dct"), design=cfg.dct)
+        exact = jnp.asarray(design_array((cfg, "dct_sums"), partial(_dct_ii_sums, cfg), dct.dtype))
+        if isinstance(same, bool):
+            return exact if same else jnp.sum(dct, axis=-1)
+        return jnp.where(same, exact, jnp.sum(dct, axis=-1))

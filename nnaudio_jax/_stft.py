@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, cast
 
 import jax.numpy as jnp
+import numpy as np
 from flax import nnx
 from jax import Array
 from nnaudio_shared import ISTFTConfig, OutputFormat, ParameterError, STFTConfig, WindowSpec
@@ -12,9 +14,22 @@ from nnaudio_shared._validate import check_bool, check_choice, check_optional_in
 
 from . import functional as F
 from ._checks import as_audio, as_spectrum, resolve_dtype
+from ._frozen import frozen_in
 from ._variables import Buffer
 
 __all__ = ["STFT", "iSTFT"]
+
+
+def _kernel(module: STFT | iSTFT, name: str, dtype: Any, design: Callable[[], np.ndarray]) -> Array:
+    """Return the state ``name`` in the compute ``dtype``.
+
+    Trainable parameters are cast; frozen buffers go through :func:`frozen_in` (the float64
+    design for a float64 input while the buffer is the design).
+    """
+    state = getattr(module, name)
+    if isinstance(state, nnx.Param):
+        return state[...].astype(dtype)
+    return frozen_in(state[...], dtype, key=(module.config, name), design=design)
 
 
 def _format(spec: Array, output_format: str, out_dtype: Any) -> Array:
@@ -38,7 +53,7 @@ def _inverse(
     if not onesided:
         spec = spec[..., : n_fft // 2 + 1, :]
     real_dtype = jnp.float64 if spec.dtype == jnp.complex128 else jnp.float32
-    window = module.window[...].astype(real_dtype)
+    window = _kernel(module, "window", real_dtype, module.config.window_array)
     if kernels is None:
         y = F.istft(spec, window, n_fft=n_fft, hop_length=module.hop_length, center=module.center, length=length)
         return y.astype(out_dtype)
@@ -107,6 +122,14 @@ class STFT(nnx.Module):
 
     Notes
     -----
+    Precision: a float64 input to a module with float32 kernels computes in float64 with the float64
+    design of its frozen kernels (the window, and ``wcos``/``wsin`` when ``freq_scale != 'no'``)
+    while each stored kernel is that design rounded (as built or loaded), so the output is
+    float64-accurate; a frozen kernel that was changed is used as stored. Trainable kernels
+    (``trainable=True``) carry the module's dtype: with them a float64 input to a float32 module is
+    float32-accurate (build with ``dtype=jnp.float64``). float16/bfloat16 inputs are computed in
+    float32, with no intermediate in the half type, and only the output is cast back.
+
     Input ``(..., time)`` with any number of leading dimensions; output ``(..., freq_bins,
     frames)`` for ``'Magnitude'`` and ``'Phase'`` and ``(..., freq_bins, frames, 2)`` (real,
     imag) for ``'Complex'``. float32 and float64 inputs keep their dtype; float16/bfloat16 are
@@ -180,8 +203,8 @@ class STFT(nnx.Module):
         if self.trainable or not self.config.uses_fft:
             spec = F.stft_matmul(
                 x,
-                self.wcos[...].astype(x.dtype),
-                self.wsin[...].astype(x.dtype),
+                _kernel(self, "wcos", x.dtype, lambda: self.config.kernels().wcos),
+                _kernel(self, "wsin", x.dtype, lambda: self.config.kernels().wsin),
                 hop_length=self.hop_length,
                 center=self.center,
                 pad_mode=self.pad_mode,
@@ -189,7 +212,7 @@ class STFT(nnx.Module):
         else:
             spec = F.stft(
                 x,
-                self.window[...].astype(x.dtype),
+                _kernel(self, "window", x.dtype, self.config.window_array),
                 n_fft=self.n_fft,
                 hop_length=self.hop_length,
                 center=self.center,
@@ -292,6 +315,14 @@ class iSTFT(nnx.Module):  # noqa: N801 - nnAudio2's name
 
     Notes
     -----
+    Precision: a float64 input to a module with float32 kernels computes in float64 with the float64
+    design of its frozen kernels (the window) while each stored kernel is that design rounded (as
+    built or loaded), so the output is float64-accurate; a frozen kernel that was changed is used as
+    stored. Trainable kernels (``trainable_kernels`` / ``trainable_window``) carry the module's
+    dtype: with them a float64 input to a float32 module is float32-accurate (build with
+    ``dtype=jnp.float64``). float16/bfloat16 inputs are computed in float32, with no intermediate in
+    the half type, and only the output is cast back.
+
     Input: the ``'Complex'`` STFT output ``(..., n_fft // 2 + 1, frames, 2)`` or a complex
     array ``(..., n_fft // 2 + 1, frames)``. Output ``(..., time)``. ``__call__`` defaults to
     ``onesided=True`` (nnAudio2 defaults to ``False`` although its STFT is one-sided). The

@@ -3,16 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
+import numpy as np
 import torch
 from nnaudio_shared import CFPConfig
 from torch import Tensor, nn
 
 from . import functional as F
 from ._checks import as_audio, autocast_off, resolve_dtype
+from ._frozen import frozen_in_eager
 
 __all__ = ["CFP", "Combined_Frequency_Periodicity"]
+
+
+def _design(cfg: CFPConfig, name: str) -> np.ndarray:
+    """Return the float64 design of the state ``name`` (``h``, ``freq2logfreq_matrix``, ``quef2logfreq_matrix``)."""
+    if name == "h":
+        return cfg.window()
+    freq, quef = cfg.matrices()
+    return {"freq2logfreq_matrix": freq, "quef2logfreq_matrix": quef}[name]
 
 
 class _CFPBase(nn.Module):
@@ -53,9 +64,9 @@ class _CFPBase(nn.Module):
         self.config.check_length(x.shape[-1], trim_edges=self._trim_edges)
         out = F.cfp(
             x,
-            self.h.to(x.dtype),
-            self.freq2logfreq_matrix.to(x.dtype),
-            self.quef2logfreq_matrix.to(x.dtype),
+            self._frozen("h", x.dtype),
+            self._frozen("freq2logfreq_matrix", x.dtype),
+            self._frozen("quef2logfreq_matrix", x.dtype),
             n_fft=self.N,
             hop_length=self.hop_length,
             g=self.g,
@@ -64,6 +75,10 @@ class _CFPBase(nn.Module):
             trim_edges=self._trim_edges,
         )
         return out, out_dtype
+
+    def _frozen(self, name: str, dtype: torch.dtype) -> Tensor:
+        state = getattr(self, name)
+        return frozen_in_eager(state, dtype, key=(self.config, name), design=partial(_design, self.config, name))
 
     def extra_repr(self) -> str:
         c = self.config
@@ -123,6 +138,13 @@ class Combined_Frequency_Periodicity(_CFPBase):  # noqa: N801 - nnAudio2's name
 
     Notes
     -----
+    Precision: a float64 input to a module with float32 kernels computes in float64 with the float64
+    design of its frozen kernels (``h`` and the two log-frequency matrices) while each stored kernel
+    is that design rounded (as built or loaded), so the output is float64-accurate; a frozen kernel
+    that was changed is used as stored. Under ``torch.compile`` / ``torch.export`` the stored
+    kernels are used (float32-accurate for a float32 module). float16/bfloat16 inputs are computed
+    in float32, with no intermediate in the half type, and only the output is cast back.
+
     Input ``(..., time)``; four outputs ``(Z, tfrL0, tfrLF, tfrLQ)``, each ``(..., n_bins,
     frames - 2)``: frames are centred at ``t * hop_length`` with zero padding and, as in
     nnAudio2 and Su's reference code (whose frames start at ``hop_length``), the first and last
@@ -217,6 +239,13 @@ class CFP(_CFPBase):
 
     Notes
     -----
+    Precision: a float64 input to a module with float32 kernels computes in float64 with the float64
+    design of its frozen kernels (``h`` and the two log-frequency matrices) while each stored kernel
+    is that design rounded (as built or loaded), so the output is float64-accurate; a frozen kernel
+    that was changed is used as stored. Under ``torch.compile`` / ``torch.export`` the stored
+    kernels are used (float32-accurate for a float32 module). float16/bfloat16 inputs are computed
+    in float32, with no intermediate in the half type, and only the output is cast back.
+
     Input ``(..., time)``; output ``Z`` ``(..., n_bins, frames)``. See
     :class:`Combined_Frequency_Periodicity` for the definition.
 

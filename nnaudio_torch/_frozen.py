@@ -27,7 +27,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-__all__ = ["design_tensor", "equals_design", "frozen_in", "is_compiling"]
+__all__ = ["design_tensor", "equals_design", "frozen_in", "frozen_in_eager", "is_compiling"]
 
 _DESIGNS: dict[tuple[Hashable, str, str], Tensor] = {}
 _MAX_DESIGNS = 64
@@ -116,3 +116,18 @@ def frozen_in(state: Tensor, dtype: torch.dtype, *, key: Hashable, design: Calla
     if isinstance(same, bool):
         return design_tensor(key, design, dtype, state.device) if same else state.to(dtype)
     return torch.where(same, design_tensor(key, design, dtype, state.device), state.to(dtype))
+
+
+def frozen_in_eager(state: Tensor, dtype: torch.dtype, *, key: Hashable, design: Callable[[], np.ndarray]) -> Tensor:
+    """:func:`frozen_in` eagerly; the stored values cast to ``dtype`` under ``torch.compile`` / ``torch.export``.
+
+    Under the tracer :func:`frozen_in` fails: the key's configuration is hashed by the tracer,
+    which rejects a frozen dataclass with a dict or array field (``MFCCConfig.mel_kwargs``, an
+    array ``window``), and a design missing from the cache is computed in NumPy inside the
+    trace. ``torch.compiler.assume_constant_result`` cannot take the configuration either, and
+    two of its calls in one graph collide (torch 2.13). A compiled float64 call of a float32
+    module is therefore float32-accurate; eager calls are float64-accurate.
+    """
+    if is_compiling():
+        return state.to(dtype)
+    return frozen_in(state, dtype, key=key, design=design)

@@ -11,6 +11,7 @@ from torch import Tensor, nn
 
 from . import functional as F
 from ._checks import autocast_off, resolve_dtype
+from ._frozen import frozen_in_eager
 from ._stft import STFT
 
 __all__ = ["Gammatonegram"]
@@ -75,6 +76,15 @@ class Gammatonegram(nn.Module):
 
     Notes
     -----
+    Precision: a float64 input to a module with float32 kernels computes in float64 with the float64
+    design of its frozen kernels (``gammatone_basis`` and the STFT window) while each stored kernel
+    is that design rounded (as built or loaded), so the output is float64-accurate; a frozen kernel
+    that was changed is used as stored. Trainable kernels (``trainable_bins`` / ``trainable_STFT``)
+    carry the module's dtype: with them a float64 input to a float32 module is float32-accurate
+    (build with ``dtype=torch.float64``). Under ``torch.compile`` / ``torch.export`` the stored
+    kernels are used (float32-accurate for a float32 module). float16/bfloat16 inputs are computed
+    in float32, with no intermediate in the half type, and only the output is cast back.
+
     Input ``(..., time)``; output ``(..., n_bins, frames)``: ``gammatone_basis @ |STFT|**power``.
     The basis equals ``gammatone.fftweight.fft_weights(n_fft, sr, n_bins, 1, fmin, fmax,
     n_fft // 2 + 1)[0] / n_fft`` and nnAudio2's ``get_gammatone`` (computed here in float64).
@@ -171,8 +181,15 @@ class Gammatonegram(nn.Module):
         """
         spec, out_dtype = self.stft.complex_spectrum(x)
         power_spec = F.spectral_power(spec, self.power)
+        if self.trainable_bins:
+            basis = self.gammatone_basis.to(power_spec.dtype)
+        else:
+            cfg = self.config
+            basis = frozen_in_eager(
+                self.gammatone_basis, power_spec.dtype, key=(cfg, "gammatone_basis"), design=cfg.gammatone_basis
+            )
         # a filterbank matmul, the same operation as the mel projection
-        return F.melspectrogram(power_spec, self.gammatone_basis.to(power_spec.dtype)).to(out_dtype)
+        return F.melspectrogram(power_spec, basis).to(out_dtype)
 
     def extra_repr(self) -> str:
         c = self.config

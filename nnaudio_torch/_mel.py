@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
+import numpy as np
 import torch
 from nnaudio_shared import MelSpectrogramConfig, MFCCConfig, ParameterError, WindowSpec
 from nnaudio_shared._validate import check_bool
@@ -11,9 +13,18 @@ from torch import Tensor, nn
 
 from . import functional as F
 from ._checks import autocast_off, resolve_dtype
+from ._frozen import design_tensor, equals_design, frozen_in_eager, is_compiling
 from ._stft import STFT
 
 __all__ = ["MFCC", "MelSpectrogram"]
+
+
+def _dct_ii_sums(cfg: MFCCConfig) -> np.ndarray:
+    """``dct @ ones`` of the designed DCT-II, exactly: row 0 is a constant, every other row sums to 0."""
+    d = cfg.dct()
+    out = np.zeros(d.shape[0])
+    out[0] = d.shape[1] * d[0, 0]
+    return out
 
 
 class MelSpectrogram(nn.Module):
@@ -73,6 +84,15 @@ class MelSpectrogram(nn.Module):
 
     Notes
     -----
+    Precision: a float64 input to a module with float32 kernels computes in float64 with the float64
+    design of its frozen kernels (``mel_basis`` and the STFT window) while each stored kernel is
+    that design rounded (as built or loaded), so the output is float64-accurate; a frozen kernel
+    that was changed is used as stored. Trainable kernels (``trainable_mel`` / ``trainable_STFT``)
+    carry the module's dtype: with them a float64 input to a float32 module is float32-accurate
+    (build with ``dtype=torch.float64``). Under ``torch.compile`` / ``torch.export`` the stored
+    kernels are used (float32-accurate for a float32 module). float16/bfloat16 inputs are computed
+    in float32, with no intermediate in the half type, and only the output is cast back.
+
     Input ``(..., time)``; output ``(..., n_mels, frames)``. ``mel_basis @ |STFT|**power``.
     Gradients are finite at digital silence for every ``power``.
 
@@ -154,6 +174,23 @@ class MelSpectrogram(nn.Module):
             self.register_buffer("mel_basis", mel_basis)
 
     @autocast_off
+    def mel_spectrum(self, x: Any) -> tuple[Tensor, torch.dtype]:
+        """Validate ``x`` and return the mel spectrogram in the compute dtype and the output dtype.
+
+        The compute dtype is float32 for float16/bfloat16 input (nothing is rounded to the half
+        type before the caller's last step: :class:`MFCC` takes the logarithm of this result).
+        """
+        spec, out_dtype = self.stft.complex_spectrum(x)
+        power_spec = F.spectral_power(spec, self.power)
+        if self.trainable_mel:
+            basis = self.mel_basis.to(power_spec.dtype)
+        else:
+            basis = frozen_in_eager(
+                self.mel_basis, power_spec.dtype, key=(self.config, "mel_basis"), design=self.config.mel_basis
+            )
+        return F.melspectrogram(power_spec, basis), out_dtype
+
+    @autocast_off
     def forward(self, x: Any) -> Tensor:
         """Compute the mel spectrogram.
 
@@ -165,9 +202,8 @@ class MelSpectrogram(nn.Module):
         -------
         Tensor [shape=(..., n_mels, frames)]
         """
-        spec, out_dtype = self.stft.complex_spectrum(x)
-        power_spec = F.spectral_power(spec, self.power)
-        return F.melspectrogram(power_spec, self.mel_basis.to(power_spec.dtype)).to(out_dtype)
+        mel, out_dtype = self.mel_spectrum(x)
+        return mel.to(out_dtype)
 
     def extra_repr(self) -> str:
         c = self.config
@@ -216,6 +252,16 @@ class MFCC(nn.Module):
 
     Notes
     -----
+    Precision: a float64 input to a module with float32 kernels computes in float64 with the float64
+    design of its frozen kernels (``dct``, ``mel_basis`` and the STFT window) while each stored
+    kernel is that design rounded (as built or loaded), so the output is float64-accurate; a frozen
+    kernel that was changed is used as stored. Trainable kernels (``trainable_mel`` /
+    ``trainable_STFT``) carry the module's dtype: with them a float64 input to a float32 module is
+    float32-accurate (build with ``dtype=torch.float64``). Under ``torch.compile`` /
+    ``torch.export`` the stored kernels are used (float32-accurate for a float32 module).
+    float16/bfloat16 inputs are computed in float32, with no intermediate in the half type, and only
+    the output is cast back.
+
     Input ``(..., time)``; output ``(..., n_mfcc, frames)``. ``top_db`` clips each spectrogram
     (each leading index, e.g. each clip and channel) against its own maximum, as nnAudio2 does:
     for a batch of independent clips that is the right choice, while ``librosa.feature.mfcc``
@@ -284,11 +330,23 @@ class MFCC(nn.Module):
         -------
         Tensor [shape=(..., n_mfcc, frames)]
         """
-        mel = self.melspec_layer(x)
-        out_dtype = mel.dtype
-        mel = mel if mel.dtype in (torch.float32, torch.float64) else mel.to(torch.float32)
-        out = F.mfcc(mel, self.dct.to(mel.dtype), ref=self.ref, amin=self.amin, top_db=self.top_db)
+        # the mel power stays in the compute dtype (float32 for half input) up to the last step
+        mel, out_dtype = self.melspec_layer.mel_spectrum(x)
+        cfg = self.config
+        dct = frozen_in_eager(self.dct, mel.dtype, key=(cfg, "dct"), design=cfg.dct)
+        out = F.mfcc(mel, dct, ref=self.ref, amin=self.amin, top_db=self.top_db, dct_sums=self._dct_sums(dct))
         return out.to(out_dtype)
+
+    def _dct_sums(self, dct: Tensor) -> Tensor:
+        """``dct @ ones`` in ``dct``'s dtype: exact while the buffer is the designed DCT-II, else the sums of ``dct``."""
+        cfg = self.config
+        if is_compiling():  # the stored kernel's sums, as frozen_in_eager uses the stored kernel
+            return dct.sum(-1)
+        same = equals_design(self.dct, key=(cfg, "dct"), design=cfg.dct)
+        exact = design_tensor((cfg, "dct_sums"), partial(_dct_ii_sums, cfg), dct.dtype, dct.device)
+        if isinstance(same, bool):
+            return exact if same else dct.sum(-1)
+        return torch.where(same, exact, dct.sum(-1))
 
     def extra_repr(self) -> str:
         c = self.config

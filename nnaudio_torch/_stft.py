@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any, cast
 
+import numpy as np
 import torch
 from nnaudio_shared import ISTFTConfig, OutputFormat, ParameterError, STFTConfig, WindowSpec
 from nnaudio_shared._validate import check_bool, check_choice, check_optional_int
@@ -11,12 +13,34 @@ from torch import Tensor, nn
 
 from . import functional as F
 from ._checks import as_audio, as_spectrum, autocast_off, resolve_dtype
+from ._frozen import frozen_in_eager
 
 __all__ = ["STFT", "iSTFT"]
 
 
 def _tensor(a: Any, dtype: torch.dtype) -> Tensor:
     return torch.tensor(a, dtype=dtype)
+
+
+def _kernel(module: STFT | iSTFT, name: str, dtype: torch.dtype) -> Tensor:
+    """Return the state ``name`` in the compute ``dtype``.
+
+    Trainable parameters are cast; frozen buffers go through :func:`frozen_in_eager` (the float64
+    design for a float64 input while the buffer is the design).
+    """
+    state = getattr(module, name)
+    if isinstance(state, nn.Parameter):
+        return state.to(dtype)
+    return frozen_in_eager(state, dtype, key=(module.config, name), design=partial(_design, module.config, name))
+
+
+def _design(cfg: STFTConfig | ISTFTConfig, name: str) -> np.ndarray:
+    """Return the float64 design of the frozen state ``name`` (``window``, ``wcos``, ``wsin``)."""
+    if name == "window":
+        return cfg.window_array()
+    k = cfg.kernels()
+    assert isinstance(cfg, STFTConfig)  # iSTFT's frozen state is its window
+    return {"wcos": k.wcos, "wsin": k.wsin}[name]  # type: ignore[union-attr]
 
 
 def _format(spec: Tensor, output_format: str, out_dtype: torch.dtype) -> Tensor:
@@ -40,7 +64,7 @@ def _inverse(
     if not onesided:
         spec = spec[..., : n_fft // 2 + 1, :]
     real_dtype = torch.float64 if spec.dtype == torch.complex128 else torch.float32
-    window = module.window.to(real_dtype)
+    window = _kernel(module, "window", real_dtype)
     if kernels is None:
         y = F.istft(spec, window, n_fft=n_fft, hop_length=module.hop_length, center=module.center, length=length)
         return y.to(out_dtype)
@@ -107,6 +131,16 @@ class STFT(nn.Module):
 
     Notes
     -----
+    Precision: a float64 input to a module with float32 kernels computes in float64 with the float64
+    design of its frozen kernels (the window, and ``wcos``/``wsin`` when ``freq_scale != 'no'``)
+    while each stored kernel is that design rounded (as built or loaded), so the output is
+    float64-accurate; a frozen kernel that was changed is used as stored. Trainable kernels
+    (``trainable=True``) carry the module's dtype: with them a float64 input to a float32 module is
+    float32-accurate (build with ``dtype=torch.float64``). Under ``torch.compile`` /
+    ``torch.export`` the stored kernels are used (float32-accurate for a float32 module).
+    float16/bfloat16 inputs are computed in float32, with no intermediate in the half type, and only
+    the output is cast back.
+
     Input ``(..., time)`` with any number of leading dimensions; output ``(..., freq_bins,
     frames)`` for ``'Magnitude'`` and ``'Phase'`` and ``(..., freq_bins, frames, 2)`` (real,
     imag) for ``'Complex'``. float32 and float64 inputs keep their dtype; float16/bfloat16 are
@@ -189,8 +223,8 @@ class STFT(nn.Module):
         if self.trainable or not self.config.uses_fft:
             spec = F.stft_matmul(
                 x,
-                self.wcos.to(x.dtype),
-                self.wsin.to(x.dtype),
+                _kernel(self, "wcos", x.dtype),
+                _kernel(self, "wsin", x.dtype),
                 hop_length=self.hop_length,
                 center=self.center,
                 pad_mode=self.pad_mode,
@@ -198,7 +232,7 @@ class STFT(nn.Module):
         else:
             spec = F.stft(
                 x,
-                self.window.to(x.dtype),
+                _kernel(self, "window", x.dtype),
                 n_fft=self.n_fft,
                 hop_length=self.hop_length,
                 center=self.center,
@@ -309,6 +343,15 @@ class iSTFT(nn.Module):  # noqa: N801 - nnAudio2's name
 
     Notes
     -----
+    Precision: a float64 input to a module with float32 kernels computes in float64 with the float64
+    design of its frozen kernels (the window) while each stored kernel is that design rounded (as
+    built or loaded), so the output is float64-accurate; a frozen kernel that was changed is used as
+    stored. Trainable kernels (``trainable_kernels`` / ``trainable_window``) carry the module's
+    dtype: with them a float64 input to a float32 module is float32-accurate (build with
+    ``dtype=torch.float64``). Under ``torch.compile`` / ``torch.export`` the stored kernels are used
+    (float32-accurate for a float32 module). float16/bfloat16 inputs are computed in float32, with
+    no intermediate in the half type, and only the output is cast back.
+
     Input: the ``'Complex'`` STFT output ``(..., n_fft // 2 + 1, frames, 2)`` or a complex
     tensor ``(..., n_fft // 2 + 1, frames)``. Output ``(..., time)``. ``forward`` defaults to
     ``onesided=True`` (nnAudio2 defaults to ``False`` although its STFT is one-sided). The

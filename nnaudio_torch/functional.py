@@ -155,6 +155,11 @@ def spectral_power(spec: Tensor, power: float = 2.0) -> Tensor:
     return torch.where(positive, torch.where(positive, sq, 1.0).pow(power / 2.0), 0.0)
 
 
+def _compute_dtype(dtype: torch.dtype) -> torch.dtype:
+    """float32 for float16/bfloat16 (no intermediate of a reduction, log or power in a half type)."""
+    return torch.float32 if dtype in (torch.float16, torch.bfloat16) else dtype
+
+
 def melspectrogram(power_spec: Tensor, mel_basis: Tensor) -> Tensor:
     """Apply a mel filterbank.
 
@@ -166,8 +171,10 @@ def melspectrogram(power_spec: Tensor, mel_basis: Tensor) -> Tensor:
     Returns
     -------
     Tensor [shape=(..., n_mels, frames)]
+        In ``power_spec``'s dtype; float16/bfloat16 input is summed in float32.
     """
-    return torch.matmul(mel_basis, power_spec)
+    compute = _compute_dtype(power_spec.dtype)
+    return torch.matmul(mel_basis.to(compute), power_spec.to(compute)).to(power_spec.dtype)
 
 
 def power_to_db(S: Tensor, *, ref: float = 1.0, amin: float = 1e-10, top_db: float | None = 80.0) -> Tensor:
@@ -181,8 +188,12 @@ def power_to_db(S: Tensor, *, ref: float = 1.0, amin: float = 1e-10, top_db: flo
     -------
     Tensor [shape=(..., freq, frames)]
         ``10 log10(max(S, amin)) - 10 log10(max(amin, ref))``, clipped from below at
-        ``max - top_db`` where the maximum is over the last two axes of each spectrogram.
+        ``max - top_db`` where the maximum is over the last two axes of each spectrogram. In
+        ``S``'s dtype; float16/bfloat16 input is computed in float32 (``amin`` and the power of
+        a loud signal are outside float16's range).
     """
+    if _compute_dtype(S.dtype) != S.dtype:
+        return power_to_db(S.to(torch.float32), ref=ref, amin=amin, top_db=top_db).to(S.dtype)
     log_spec = 10.0 * torch.log10(torch.clamp_min(S, amin)) - 10.0 * math.log10(max(amin, abs(ref)))
     if top_db is not None:
         peak = torch.amax(log_spec, dim=(-2, -1), keepdim=True)
@@ -191,7 +202,13 @@ def power_to_db(S: Tensor, *, ref: float = 1.0, amin: float = 1e-10, top_db: flo
 
 
 def mfcc(
-    mel_spec: Tensor, dct: Tensor, *, ref: float = 1.0, amin: float = 1e-10, top_db: float | None = 80.0
+    mel_spec: Tensor,
+    dct: Tensor,
+    *,
+    ref: float = 1.0,
+    amin: float = 1e-10,
+    top_db: float | None = 80.0,
+    dct_sums: Tensor | None = None,
 ) -> Tensor:
     """MFCCs from a mel power spectrogram.
 
@@ -199,12 +216,33 @@ def mfcc(
     ----------
     mel_spec : Tensor [shape=(..., n_mels, frames)]
     dct : Tensor [shape=(n_mfcc, n_mels)]
+    ref, amin, top_db
+        As in :func:`power_to_db`.
+    dct_sums : Tensor [shape=(n_mfcc,)] or None
+        ``dct @ ones``, the DCT's response to a constant column; ``None``: the sums of ``dct``.
+        For the designed DCT-II, pass the exact values (row 0 sums to ``n_mels`` times its
+        constant, every other row to exactly 0), which the rounded kernel's sums are not.
 
     Returns
     -------
     Tensor [shape=(..., n_mfcc, frames)]
+
+    Notes
+    -----
+    Each column's mean dB level ``m`` is taken out before the matmul and put back exactly:
+    ``dct @ (db - m) + dct_sums * m``, equal to ``dct @ db`` in exact arithmetic. In floating
+    point the coefficients no longer carry the rounding of a large common level (about -100 dB at
+    the floor), and a constant column (digital silence) gives the exact DCT of a constant with
+    exact ``dct_sums``. float16/bfloat16 input is computed in float32 (the dB step of a loud
+    signal's power would overflow in float16) and the result cast back.
     """
-    return torch.matmul(dct, power_to_db(mel_spec, ref=ref, amin=amin, top_db=top_db))
+    compute = _compute_dtype(mel_spec.dtype)
+    db = power_to_db(mel_spec.to(compute), ref=ref, amin=amin, top_db=top_db)
+    dct = dct.to(compute)
+    sums = dct.sum(-1) if dct_sums is None else dct_sums.to(compute)
+    level = db.mean(dim=-2, keepdim=True)
+    out = torch.matmul(dct, db - level) + sums[:, None] * level
+    return out.to(mel_spec.dtype)
 
 
 def overlap_add(frames: Tensor, *, hop_length: int) -> Tensor:
