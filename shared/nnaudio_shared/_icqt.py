@@ -292,7 +292,10 @@ class ICQTConfig(_Config):
         """Default output length for ``n_frames`` frames: the shortest signal that has that many.
 
         ``(n_frames - 1) * hop_length`` with ``center=True`` (at least 1), and
-        ``(n_frames - 1) * hop_length + width`` without centring.
+        ``(n_frames - 1) * hop_length + width`` without centring. With ``center=True`` the true
+        length may be up to ``hop_length - 1`` samples longer, so the modules solve with the
+        samples after this length that the frames see as free unknowns (``free_end`` of the
+        backends' ``icqt``) rather than as the padding of a signal of exactly this length.
         """
         n_frames = check_int("n_frames", n_frames, minimum=1)
         cfg = self.cqt_config()
