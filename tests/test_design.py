@@ -131,7 +131,7 @@ def test_get_window_accepts_an_explicit_array_and_copies_it():
         (np.ones(63), "win_length=64"),
         (np.ones((8, 8)), "1-D"),
         (np.full(64, np.nan), "NaN"),
-        (np.hanning, "scipy window spec"),
+        (np.hanning, "window=<function han.*invalid .function.: pass a scipy window name"),
     ],
 )
 def test_get_window_rejects_bad_windows(window, match):
