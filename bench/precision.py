@@ -1,9 +1,13 @@
-"""Reduced-precision accuracy table: float16 / bfloat16 inputs and torch autocast vs float32.
+"""Precision table: float16 / bfloat16 inputs and torch autocast vs float32; float64 inputs to float32 modules.
 
-``python -m bench.precision`` prints the README table. Every entry is the relative L2 error
-``||out - ref|| / ||ref||`` of the output (in float64) against the float32 computation on the
-ORIGINAL float32 signal, so it includes the rounding of the input to the half type (what a user
-of half-precision audio gets). MFCC rows also give the largest absolute error in dB-like units.
+``python -m bench.precision`` prints the README table. Every half-precision entry is the relative
+L2 error ``||out - ref|| / ||ref||`` of the output (in float64) against the float32 computation on
+the ORIGINAL float32 signal, so it includes the rounding of the input to the half type (what a
+user of half-precision audio gets). The float64 entries give a float64 signal to the default
+float32 module (eagerly in torch, under ``jax.jit`` in JAX) and compare with the float64 module
+(``dtype=float64`` kernels, itself checked against librosa / the definitions at float64 by the
+tests) on the same signal: float32-rounded kernels would show ~1e-8 there. MFCC rows also give the
+largest absolute error in dB-like units.
 
 Settings: the bench's (22.05 kHz, n_fft 2048, hop 512, 128 mels, 20 MFCCs, 64 gammatone bands,
 84 constant-Q bins from 32.7 Hz, CFP at nnAudio2's defaults, reflect padding), a
@@ -49,6 +53,8 @@ COLUMNS = [
     "torch autocast f16",
     "JAX float16",
     "JAX bfloat16",
+    "torch float64 in",
+    "JAX float64 in",
 ]
 
 
@@ -67,6 +73,7 @@ def measure(x: np.ndarray | None = None) -> dict[str, dict[str, tuple[float, flo
     import nnaudio_jax as nj
     import nnaudio_torch as nt
 
+    jax.config.update("jax_enable_x64", True)  # float64 inputs (the modules stay float32 by default)
     if x is None:
         x = make_signal(Preset("precision", 4, 5.0))
     out: dict[str, dict[str, tuple[float, float]]] = {}
@@ -89,6 +96,19 @@ def measure(x: np.ndarray | None = None) -> dict[str, dict[str, tuple[float, flo
             f = jax.jit(lambda m, v: m(v, **call))
             return np.asarray(f(mj, jnp.asarray(inp).astype(dt)).astype(jnp.float32))
 
+        inp64 = inp.astype(np.float64)
+        with torch.no_grad():
+            ref64_t = getattr(nt, cls)(**kw, dtype=torch.float64)(torch.from_numpy(inp64), **call).numpy()
+        f64 = jax.jit(lambda m, v, call=call: m(v, **call))
+        ref64_j = np.asarray(f64(getattr(nj, cls)(**kw, dtype=jnp.float64), jnp.asarray(inp64)))
+
+        def torch_f64(inp64: np.ndarray = inp64, mt: Any = mt, call: Any = call) -> np.ndarray:
+            with torch.no_grad():
+                return mt(torch.from_numpy(inp64), **call).numpy()
+
+        def jax_f64(inp64: np.ndarray = inp64, mj: Any = mj, f64: Any = f64) -> np.ndarray:
+            return np.asarray(f64(mj, jnp.asarray(inp64)))
+
         runs: dict[str, Callable[[], np.ndarray]] = {
             "torch float16": lambda f=torch_half: f(torch.float16),
             "torch bfloat16": lambda f=torch_half: f(torch.bfloat16),
@@ -98,6 +118,8 @@ def measure(x: np.ndarray | None = None) -> dict[str, dict[str, tuple[float, flo
             "JAX bfloat16": lambda f=jax_half: f(ml_dtypes.bfloat16),
         }
         out[label] = {col: _errors(run(), ref) for col, run in runs.items()}
+        out[label]["torch float64 in"] = _errors(torch_f64(), ref64_t)
+        out[label]["JAX float64 in"] = _errors(jax_f64(), ref64_j)
     return out
 
 
