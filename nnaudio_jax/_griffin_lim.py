@@ -68,7 +68,7 @@ class Griffin_Lim(nnx.Module):  # noqa: N801 - nnAudio2's name
     init : {'random', None}
         Initial phase: ``'random'`` (uniform in ``[0, 2 pi)``, seeded by ``random_state``) or
         ``None`` (zero phase), librosa's values. ``__call__(S, init_phase=...)`` overrides it.
-    random_state : int >= 0
+    random_state : int in [0, 2**32)
         Seed of the random initial phase. The phase is drawn once for the ``(freq, frames)``
         grid exactly as librosa draws it for one spectrogram,
         ``2 pi * np.random.RandomState(random_state).random((freq, frames))``

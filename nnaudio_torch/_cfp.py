@@ -60,7 +60,7 @@ class _CFPBase(nn.Module):
         self.register_buffer("quef2logfreq_matrix", torch.tensor(quef, dtype=dt))
 
     def _compute(self, x: Any) -> tuple[tuple[Tensor, ...], torch.dtype]:
-        x, out_dtype = as_audio(x)
+        x, out_dtype = as_audio(x, device=self.h.device)
         self.config.check_length(x.shape[-1], trim_edges=self._trim_edges)
         out = F.cfp(
             x,

@@ -17,14 +17,14 @@ from ._frozen import frozen_in_eager
 __all__ = ["Griffin_Lim"]
 
 
-def _as_magnitude(S: Any) -> tuple[Tensor, torch.dtype]:
-    """Validate a real magnitude spectrogram ``(..., freq, frames)``; return it in its compute dtype."""
+def _as_magnitude(S: Any, device: torch.device) -> tuple[Tensor, torch.dtype]:
+    """Validate a real magnitude spectrogram ``(..., freq, frames)`` (NumPy moves to ``device``); return it in its compute dtype."""
     if (isinstance(S, Tensor) and S.dtype.is_complex) or (isinstance(S, np.ndarray) and S.dtype.kind == "c"):
         raise ParameterError(
             f"S has dtype {str(S.dtype).removeprefix('torch.')}: Griffin_Lim takes a real magnitude spectrogram (use abs(), or iSTFT "
             "for a complex spectrogram)"
         )
-    mag, out_dtype = as_audio(S, name="S")
+    mag, out_dtype = as_audio(S, name="S", device=device)
     if mag.ndim < 2:
         raise ParameterError(f"S has shape {tuple(mag.shape)}: a magnitude spectrogram must be (..., freq, frames)")
     return mag, out_dtype
@@ -71,7 +71,7 @@ class Griffin_Lim(nn.Module):  # noqa: N801 - nnAudio2's name
     init : {'random', None}
         Initial phase: ``'random'`` (uniform in ``[0, 2 pi)``, seeded by ``random_state``) or
         ``None`` (zero phase), librosa's values. ``forward(S, init_phase=...)`` overrides it.
-    random_state : int >= 0
+    random_state : int in [0, 2**32)
         Seed of the random initial phase. The phase is drawn once for the ``(freq, frames)``
         grid exactly as librosa draws it for one spectrogram,
         ``2 pi * np.random.RandomState(random_state).random((freq, frames))``
@@ -206,7 +206,7 @@ class Griffin_Lim(nn.Module):  # noqa: N801 - nnAudio2's name
         -------
         Tensor [shape=(..., time)]
         """
-        mag, out_dtype = _as_magnitude(S)
+        mag, out_dtype = _as_magnitude(S, self.window.device)
         length = self.config.check_spectrogram(mag.shape[-2], mag.shape[-1], length)
         angles = self._initial_angles(mag, init_phase)
         y = F.griffinlim(

@@ -244,3 +244,19 @@ def test_griffin_lim_rejects_a_meta_spectrogram_on_a_cpu_module_and_infers_shape
     m.to("meta")
     out = m(S.to("meta"))
     assert out.device.type == "meta" and out.shape == expected
+
+
+@pytest.mark.parametrize("cls", ["CFP", "Combined_Frequency_Periodicity"])
+def test_cfp_rejects_a_meta_signal_on_a_cpu_module(cls):
+    """CFP validated its input without the module's device: a meta tensor ended in an opaque
+    RuntimeError inside torch instead of the ParameterError every other transform gives."""
+    m = getattr(nnaudio_torch, cls)(fs=8000, hop_length=80, window_size=513)
+    with pytest.raises(ParameterError, match=r"^x is on device meta.*kernels are on cpu"):
+        m(torch.zeros(1, 4000, device="meta"))
+
+
+def test_griffin_lim_moves_a_numpy_spectrogram_to_the_kernels_device():
+    """NumPy S goes to the module's device like every other NumPy input (checked on meta)."""
+    m = nnaudio_torch.Griffin_Lim(256, hop_length=64, n_iter=2).to("meta")
+    out = m(np.ones((129, 20), dtype=np.float32))
+    assert out.device.type == "meta"
