@@ -19,7 +19,6 @@ from ._checks import as_audio
 
 __all__ = ["chunked", "iter_chunked"]
 
-_HIGHEST = jax.lax.Precision.HIGHEST
 _Call = tuple[tuple[str, Any], ...]
 
 
@@ -32,17 +31,16 @@ def _frames_of(m: nnx.Module, x: Array, call: _Call, axis: int, skip: int, n: in
 
 @partial(jax.jit, static_argnums=(2, 3))
 def _mel_db(m: Any, x: Array, skip: int, n: int) -> tuple[Array, Array]:
-    mel = jax.lax.slice_in_dim(m.melspec_layer(x), skip, skip + n, axis=-1)
-    mel = mel if mel.dtype in (jnp.float32, jnp.float64) else mel.astype(jnp.float32)
+    """Return the chunk's mel power (compute dtype: float32 for half input) and its dB peak per item."""
+    mel = jax.lax.slice_in_dim(m.melspec_layer.mel_spectrum(x)[0], skip, skip + n, axis=-1)
     db = F.power_to_db(mel, ref=m.ref, amin=m.amin, top_db=None)
-    return db, jnp.max(db, axis=(-2, -1), keepdims=True)
+    return mel, jnp.max(db, axis=(-2, -1), keepdims=True)
 
 
 @partial(jax.jit, static_argnums=(3, 4, 5))
 def _mfcc_clipped(m: Any, x: Array, peak: Array, skip: int, n: int, out_dtype: Any) -> Array:
-    db, _ = _mel_db(m, x, skip, n)
-    db = jnp.maximum(db, peak - m.top_db)
-    return jnp.matmul(m.dct[...].astype(db.dtype), db, precision=_HIGHEST).astype(out_dtype)
+    mel, _ = _mel_db(m, x, skip, n)
+    return m._cepstrum(mel, db_floor=peak - m.top_db).astype(out_dtype)
 
 
 def _check_signal(x: Any) -> None:

@@ -314,10 +314,16 @@ class MFCC(nnx.Module):
         """
         # the mel power stays in the compute dtype (float32 for half input) up to the last step
         mel, out_dtype = self.melspec_layer.mel_spectrum(x)
+        return self._cepstrum(mel).astype(out_dtype)
+
+    def _cepstrum(self, mel: Array, db_floor: Array | None = None) -> Array:
+        """MFCCs of a mel power spectrogram in its compute dtype (``db_floor``: see :func:`functional.mfcc`)."""
         cfg = self.config
         dct = frozen_in(self.dct[...], mel.dtype, key=(cfg, "dct"), design=cfg.dct)
-        out = F.mfcc(mel, dct, ref=self.ref, amin=self.amin, top_db=self.top_db, dct_sums=self._dct_sums(dct))
-        return out.astype(out_dtype)
+        top_db = self.top_db if db_floor is None else None
+        return F.mfcc(
+            mel, dct, ref=self.ref, amin=self.amin, top_db=top_db, dct_sums=self._dct_sums(dct), db_floor=db_floor
+        )
 
     def _dct_sums(self, dct: Array) -> Array:
         """``dct @ ones`` in ``dct``'s dtype: exact while the buffer is the designed DCT-II, else the sums of ``dct``."""

@@ -14,6 +14,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 from jax import Array
+from nnaudio_shared import ParameterError
 
 __all__ = [
     "frame",
@@ -217,6 +218,7 @@ def mfcc(
     amin: float = 1e-10,
     top_db: float | None = 80.0,
     dct_sums: Array | None = None,
+    db_floor: Array | None = None,
 ) -> Array:
     """MFCCs from a mel power spectrogram.
 
@@ -230,6 +232,10 @@ def mfcc(
         ``dct @ ones``, the DCT's response to a constant column; ``None``: the sums of ``dct``.
         For the designed DCT-II, pass the exact values (row 0 sums to ``n_mels`` times its
         constant, every other row to exactly 0), which the rounded kernel's sums are not.
+    db_floor : Array [shape=broadcastable to (..., 1, 1)] or None
+        Clip the dB values at this level instead of ``top_db`` below each spectrogram's own
+        maximum (then ``top_db`` must be ``None``): the long-audio helpers pass the signal-wide
+        ``peak - top_db`` to every chunk.
 
     Returns
     -------
@@ -246,6 +252,10 @@ def mfcc(
     """
     compute = _compute_dtype(mel_spec.dtype)
     db = power_to_db(mel_spec.astype(compute), ref=ref, amin=amin, top_db=top_db)
+    if db_floor is not None:
+        if top_db is not None:
+            raise ParameterError("db_floor replaces top_db: pass top_db=None with db_floor")
+        db = jnp.maximum(db, db_floor.astype(compute))
     dct = dct.astype(compute)
     sums = jnp.sum(dct, axis=-1) if dct_sums is None else dct_sums.astype(compute)
     level = jnp.mean(db, axis=-2, keepdims=True)

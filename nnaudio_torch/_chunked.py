@@ -42,26 +42,29 @@ def _no_grad(module: nn.Module, x: Any, call: dict[str, Any]) -> Tensor:
 
 
 def _mfcc_chunks(module: Any, x: Any, plan: list[Chunk], geometry: FrameGeometry) -> Iterator[Tensor]:
-    """MFCC with ``top_db``: pass 1 finds each item's dB peak, pass 2 clips against it."""
+    """MFCC with ``top_db``: pass 1 finds each item's dB peak, pass 2 clips against it.
+
+    Both passes use the module's own steps (``mel_spectrum`` in the compute dtype, ``_cepstrum``),
+    so chunks compute what one call computes: half input stays in float32 until the last cast.
+    """
     mel_layer, top_db = module.melspec_layer, geometry.global_top_db
     assert top_db is not None
 
-    def db_chunks() -> Iterator[tuple[Tensor, torch.dtype]]:
+    def mel_chunks() -> Iterator[tuple[Tensor, torch.dtype]]:
         for c in plan:
-            mel = _frames(_no_grad(mel_layer, _segment(x, c), {}), geometry, c)
-            out_dtype = mel.dtype
-            mel = mel if mel.dtype in (torch.float32, torch.float64) else mel.to(torch.float32)
-            yield F.power_to_db(mel, ref=module.ref, amin=module.amin, top_db=None), out_dtype
+            with torch.no_grad():
+                mel, out_dtype = mel_layer.mel_spectrum(_segment(x, c))
+            yield _frames(mel, geometry, c), out_dtype
 
     peak: Tensor | None = None
-    for db, _ in db_chunks():
+    for mel, _ in mel_chunks():
+        db = F.power_to_db(mel, ref=module.ref, amin=module.amin, top_db=None)
         p = torch.amax(db, dim=(-2, -1), keepdim=True)
         peak = p if peak is None else torch.maximum(peak, p)
     assert peak is not None
-    for db, out_dtype in db_chunks():
+    for mel, out_dtype in mel_chunks():
         with torch.no_grad():
-            out = torch.matmul(module.dct.to(db.dtype), torch.maximum(db, peak - top_db)).to(out_dtype)
-        yield out
+            yield module._cepstrum(mel, db_floor=peak - top_db).to(out_dtype)
 
 
 def iter_chunked(module: nn.Module, x: Any, *, chunk_frames: int = 1024, **call: Any) -> Iterator[tuple[slice, Tensor]]:

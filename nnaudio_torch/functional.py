@@ -11,6 +11,7 @@ import math
 
 import torch
 import torch.nn.functional as F
+from nnaudio_shared import ParameterError
 from torch import Tensor
 
 __all__ = [
@@ -209,6 +210,7 @@ def mfcc(
     amin: float = 1e-10,
     top_db: float | None = 80.0,
     dct_sums: Tensor | None = None,
+    db_floor: Tensor | None = None,
 ) -> Tensor:
     """MFCCs from a mel power spectrogram.
 
@@ -222,6 +224,10 @@ def mfcc(
         ``dct @ ones``, the DCT's response to a constant column; ``None``: the sums of ``dct``.
         For the designed DCT-II, pass the exact values (row 0 sums to ``n_mels`` times its
         constant, every other row to exactly 0), which the rounded kernel's sums are not.
+    db_floor : Tensor [shape=broadcastable to (..., 1, 1)] or None
+        Clip the dB values at this level instead of ``top_db`` below each spectrogram's own
+        maximum (then ``top_db`` must be ``None``): the long-audio helpers pass the signal-wide
+        ``peak - top_db`` to every chunk.
 
     Returns
     -------
@@ -238,6 +244,10 @@ def mfcc(
     """
     compute = _compute_dtype(mel_spec.dtype)
     db = power_to_db(mel_spec.to(compute), ref=ref, amin=amin, top_db=top_db)
+    if db_floor is not None:
+        if top_db is not None:
+            raise ParameterError("db_floor replaces top_db: pass top_db=None with db_floor")
+        db = torch.maximum(db, db_floor.to(compute))
     dct = dct.to(compute)
     sums = dct.sum(-1) if dct_sums is None else dct_sums.to(compute)
     level = db.mean(dim=-2, keepdim=True)

@@ -113,6 +113,21 @@ def test_chunked_float32_and_pieces(backend, case):
     assert_close(np.asarray(buf), one_shot, kind(case), "float32", "out=")
 
 
+@pytest.mark.parametrize("half", ["float16", "bfloat16"])
+def test_chunked_mfcc_of_a_loud_half_signal_equals_one_shot(backend, half):
+    """The chunked MFCC pass had its own copy of the cepstrum: it rounded the mel power to the
+    half type before the dB step (Inf/NaN for a loud float16 signal) and skipped the exact
+    DCT sums; it now runs the module's own steps."""
+    from backends import NP_DTYPES
+
+    m = backend.build("MFCC", sr=8000, n_fft=256, hop_length=64, n_mels=32, n_mfcc=13)
+    x = (100.0 * signal((2, 3000))).astype(NP_DTYPES[half])
+    one_shot = backend.run(m, x).astype(np.float64)
+    assert np.all(np.isfinite(one_shot))
+    chunked = backend.to_numpy(backend.lib.chunked(m, backend.asarray(x), chunk_frames=9)).astype(np.float64)
+    assert_close(chunked, one_shot, "mfcc", "float32", f"{half} chunked")
+
+
 class _Recording:
     """A sliceable signal source (like an ``np.memmap`` of a file) that records every read."""
 
