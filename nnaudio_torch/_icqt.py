@@ -56,6 +56,17 @@ def cgls(
     differentiable with respect to ``b`` (and ``weights``); steps whose denominator is zero
     (e.g. ``b = 0``) are skipped without NaN in values or gradients. No randomness.
 
+    Each new normal-equation residual ``s = A^T W r`` is reorthogonalised (two Gram-Schmidt
+    passes, in the ``preconditioner`` inner product) against all previous ones, so the iterates
+    are those of CGLS in exact arithmetic up to rounding. Without it the short recurrences lose
+    orthogonality once a few Ritz values have converged (e.g. the outlying eigenvalues that the
+    mirrored ends of reflect padding and the end weighting create), and from then on rounding
+    differences grow about 3-4x per iteration: two float64 evaluations of the same solve (torch
+    and JAX) ended up 2e-3 apart after 64 iterations on white noise. In exact arithmetic the
+    correction is zero and so is its derivative, so it is excluded from autodiff (the gradient
+    is that of the CGLS recurrences along the reorthogonalised iterates, and memory stays
+    linear in ``n_iter``); it stores ``n_iter + 1`` residuals of shape ``(batch, n_samples)``.
+
     Parameters
     ----------
     operator : callable
@@ -85,20 +96,38 @@ def cgls(
     def adjoint(r: Tensor) -> Tensor:
         return vjp(weighted(r))[0]  # type: ignore[no-any-return]
 
+    # basis[k]: the k-th residual normalised in the preconditioner inner product (0 where it is 0)
+    basis = torch.zeros(n_iter + 1, b.shape[0], n_samples, dtype=b.dtype, device=b.device)
+
+    def store(k: int, s: Tensor, gamma: Tensor) -> None:
+        with torch.no_grad():
+            basis[k] = s * _per_item(_safe_div(torch.ones_like(gamma), gamma.sqrt()), s)
+
+    def reorthogonalise(s: Tensor, k: int) -> Tensor:
+        with torch.no_grad():
+            u = basis[:k]
+            v = s.detach()
+            for _ in range(2):
+                v = v - torch.einsum("kb,kbn->bn", torch.einsum("kbn,bn->kb", u, precondition(v)), u)
+            correction = v - s.detach()
+        return s + correction
+
     x = x0
     r = b
     s = adjoint(r)
     z = precondition(s)
     p = z
     gamma = _batch_dot(s, z)
-    for _ in range(n_iter):
+    store(0, s, gamma)
+    for k in range(1, n_iter + 1):
         q = operator(p)
         alpha = _safe_div(gamma, _batch_dot(q, weighted(q)))
         x = x + _per_item(alpha, p) * p
         r = r - _per_item(alpha, q) * q
-        s = adjoint(r)
+        s = reorthogonalise(adjoint(r), k)
         z = precondition(s)
         gamma_new = _batch_dot(s, z)
+        store(k, s, gamma_new)
         p = z + _per_item(_safe_div(gamma_new, gamma), p) * p
         gamma = gamma_new
     return x
