@@ -24,7 +24,9 @@ from nnaudio_shared._validate import check_bool, check_choice
 from . import _functional_cqt as FC
 from . import functional as F
 from ._checks import as_audio, resolve_dtype
+from ._frozen import all_equal_design, frozen_in
 from ._variables import Buffer
+from ._shell import Transform
 
 __all__ = ["CQT", "CQT1992", "CQT1992v2"]
 
@@ -49,37 +51,13 @@ def _format_cqt(spec: Array, output_format: str, out_dtype: Any) -> Array:
     return out.astype(out_dtype)
 
 
-_DESIGN_CHECKS: dict[tuple[int, int], tuple[Any, Any, bool]] = {}
-
-
-def _designed(config: CQT1992v2Config, kr: Any, ki: Any) -> bool:
-    """Whether frozen kernels equal the design (checked eagerly, once per pair of arrays).
-
-    Under ``jax.jit`` values are invisible and frozen kernels are taken as designed.
-    """
-    if isinstance(kr, jax.core.Tracer) or isinstance(ki, jax.core.Tracer):
-        return True
-    key = (id(kr), id(ki))
-    hit = _DESIGN_CHECKS.get(key)
-    if hit is not None and hit[0] is kr and hit[1] is ki:
-        return hit[2]
-    k = config.kernels()
-    ok = True
-    for have, want in ((kr, k.packed_real), (ki, k.packed_imag)):
-        diff = np.abs(np.asarray(have, dtype=np.float64) - want)
-        ok = ok and bool(np.max(diff) <= 1e-6 * np.max(np.abs(want)))
-    if len(_DESIGN_CHECKS) >= 16:
-        _DESIGN_CHECKS.pop(next(iter(_DESIGN_CHECKS)))
-    _DESIGN_CHECKS[key] = (kr, ki, ok)
-    return ok
-
-
 @functools.lru_cache(maxsize=16)
 def _design_weights(config: CQT1992v2Config) -> tuple[np.ndarray, ...]:
     """:func:`FC.factored_weights` of the designed kernels in float32, computed once per configuration.
 
-    The frozen float32 path evaluates the design (checked eagerly by :func:`_designed`, assumed
-    under ``jax.jit``), so its projected weights are constants, not work done on every call.
+    The low-rank path evaluates the design (it is taken only while the frozen kernels equal it:
+    checked eagerly, and inside the program under ``jax.jit``), so its projected weights are
+    constants, not work done on every call.
     """
     k, plan = config.kernels(), config.factored()
     with jax.ensure_compile_time_eval():
@@ -93,7 +71,7 @@ def _resolve_format(output_format: Any, default: str) -> str:
     return str(check_choice("output_format", output_format, ("Magnitude", "Complex", "Phase")))
 
 
-class CQT1992v2(nnx.Module):
+class CQT1992v2(Transform):
     """Constant-Q transform at full rate with librosa's filters (nnAudio2's ``CQT1992v2``).
 
     ``X[k, t] = sum_j x[t * hop + offsets[k] + j] * conj(kernel_k[j])`` where ``kernel_k`` is
@@ -175,9 +153,16 @@ class CQT1992v2(nnx.Module):
     Speed: frozen kernels with float32 input take a low-rank path: the long kernels' block
     weights are projected on a basis of the designed kernels truncated at ``1e-7`` of each
     kernel's norm (below float32 rounding), about 13x fewer multiply-adds than nnAudio2 at the
-    defaults. It is used only while the frozen kernels equal the design (checked eagerly
-    whenever they change; under ``jax.jit`` values are invisible and frozen kernels are taken as
-    designed); trainable kernels and float64 inputs use the exact block GEMM.
+    defaults. It is used only while the frozen kernels equal the design: checked eagerly once per
+    kernel array, and under ``jax.jit`` / ``nnx.jit`` / ``jax.export`` inside the program
+    (``lax.cond`` on one fused comparison of the kernels with the design: about 0.1 ms per call at
+    the defaults, one compilation serves designed and replaced kernels). Replaced frozen kernels,
+    trainable kernels and float64 inputs use the exact block GEMM.
+
+    Precision: float64 input to a module with float32 frozen kernels computes with the float64
+    design (kernels and ``lengths``) while the stored values equal the design rounded, and with
+    the stored values upcast otherwise, so the output is float64-accurate. Trainable kernels carry
+    the module's dtype; for float64-accurate output build with ``dtype=float64``.
 
     Examples
     --------
@@ -232,35 +217,52 @@ class CQT1992v2(nnx.Module):
         self.cqt_kernels_imag = kind(jnp.asarray(k.packed_imag, dtype=dt))
         self.lengths = Buffer(jnp.asarray(k.lengths, dtype=dt))
 
+    def _designed(self, kr: Array, ki: Array) -> bool | Array:
+        """Whether both frozen kernels equal the design.
+
+        A bool eagerly (cached per array); a traced boolean computed inside the program under
+        ``jax.jit`` / ``nnx.jit`` / ``jax.export`` (one fused comparison).
+        """
+        cfg = self.config
+        return all_equal_design(
+            [
+                (kr, (cfg, "cqt_kernels_real"), lambda: cfg.kernels().packed_real),
+                (ki, (cfg, "cqt_kernels_imag"), lambda: cfg.kernels().packed_imag),
+            ]
+        )
+
     def complex_spectrum(self, x: Any, normalization_type: CQTNormalization = "librosa") -> tuple[Array, Any]:
         """Validate ``x`` and return the complex CQT ``(..., n_bins, frames)`` and the output dtype."""
-        scale = _scale(normalization_type, self.lengths[...])
+        check_choice("normalization_type", normalization_type, NORMALIZATION_TYPES)
         x, out_dtype = as_audio(x)
-        self.config.check_length(x.shape[-1])
-        kr, ki = self.cqt_kernels_real[...], self.cqt_kernels_imag[...]
-        if not self.trainable and x.dtype == jnp.float32 and _designed(self.config, kr, ki):
-            spec = FC.cqt_factored(
-                x,
-                kr,
-                ki,
-                plan=self.config.factored(),
-                width=self.config.width,
-                center=self.center,
-                pad_mode=self.pad_mode,
-                scale=scale,
-                weights=_design_weights(self.config),
+        cfg = self.config
+        cfg.check_length(x.shape[-1])
+        dt = x.dtype
+        lengths = frozen_in(self.lengths[...], dt, key=(cfg, "lengths"), design=lambda: cfg.kernels().lengths)
+        scale = _scale(normalization_type, lengths)
+        kr_state, ki_state = self.cqt_kernels_real[...], self.cqt_kernels_imag[...]
+        kr, ki = kr_state, ki_state
+        if not self.trainable:
+            kr = frozen_in(kr, dt, key=(cfg, "cqt_kernels_real"), design=lambda: cfg.kernels().packed_real)
+            ki = frozen_in(ki, dt, key=(cfg, "cqt_kernels_imag"), design=lambda: cfg.kernels().packed_imag)
+        width, center, pad_mode = cfg.width, self.center, self.pad_mode
+
+        def exact(x: Array, kr: Array, ki: Array, scale: Array | None) -> Array:
+            return FC.cqt(x, kr, ki, layout=cfg.layout(), width=width, center=center, pad_mode=pad_mode, scale=scale)
+
+        def factored(x: Array, kr: Array, ki: Array, scale: Array | None) -> Array:
+            plan, weights = cfg.factored(), _design_weights(cfg)
+            return FC.cqt_factored(
+                x, kr, ki, plan=plan, width=width, center=center, pad_mode=pad_mode, scale=scale, weights=weights
             )
-        else:
-            spec = FC.cqt(
-                x,
-                kr,
-                ki,
-                layout=self.config.layout(),
-                width=self.config.width,
-                center=self.center,
-                pad_mode=self.pad_mode,
-                scale=scale,
-            )
+
+        if self.trainable or dt != jnp.float32:
+            return exact(x, kr, ki, scale), out_dtype
+        designed = self._designed(kr_state, ki_state)
+        if isinstance(designed, bool):
+            spec = (factored if designed else exact)(x, kr, ki, scale)
+        else:  # traced: the choice follows the kernels passed to the program
+            spec = jax.lax.cond(designed, factored, exact, x, kr, ki, scale)
         return spec, out_dtype
 
     @property
@@ -296,7 +298,7 @@ class CQT1992v2(nnx.Module):
 CQT = CQT1992v2
 
 
-class CQT1992(nnx.Module):
+class CQT1992(Transform):
     """Constant-Q transform by Brown & Puckette's spectral-kernel algorithm (nnAudio2's ``CQT1992``).
 
     A rectangular-window STFT of frames of ``width`` samples (the longest filter rounded up to
@@ -345,6 +347,11 @@ class CQT1992(nnx.Module):
     Input ``(..., time)``; output as :class:`CQT1992v2`. The product uses all ``width``
     frequencies (the negative ones via conjugate symmetry), so it is exact rather than
     librosa's positive-frequency approximation.
+
+    Precision: float64 input to a module with float32 frozen kernels computes with the float64
+    design (spectral kernels and ``lengths``) while the stored values equal the design rounded, and with
+    the stored values upcast otherwise, so the output is float64-accurate. Trainable kernels (and ``wcos``/``wsin`` when ``trainable_STFT``) carry
+    the module's dtype; for float64-accurate output build with ``dtype=float64``.
 
     Examples
     --------
@@ -411,14 +418,22 @@ class CQT1992(nnx.Module):
 
     def complex_spectrum(self, x: Any, normalization_type: CQTNormalization = "librosa") -> tuple[Array, Any]:
         """Validate ``x`` and return the complex CQT ``(..., n_bins, frames)`` and the output dtype."""
-        scale = _scale(normalization_type, self.lengths[...])
+        check_choice("normalization_type", normalization_type, NORMALIZATION_TYPES)
         x, out_dtype = as_audio(x)
-        self.config.check_length(x.shape[-1])
+        cfg = self.config
+        cfg.check_length(x.shape[-1])
+        dt = x.dtype
+        lengths = frozen_in(self.lengths[...], dt, key=(cfg, "lengths"), design=lambda: cfg.kernels().lengths)
+        scale = _scale(normalization_type, lengths)
+        kr, ki = self.cqt_kernels_real[...], self.cqt_kernels_imag[...]
+        if not self.trainable_CQT:
+            kr = frozen_in(kr, dt, key=(cfg, "cqt_kernels_real"), design=lambda: cfg.spectral_kernels()[0])
+            ki = frozen_in(ki, dt, key=(cfg, "cqt_kernels_imag"), design=lambda: cfg.spectral_kernels()[1])
         wcos, wsin = (self.wcos[...], self.wsin[...]) if self.trainable_STFT else (None, None)
         spec = FC.cqt_fourier(
             x,
-            self.cqt_kernels_real[...],
-            self.cqt_kernels_imag[...],
+            kr,
+            ki,
             hop_length=self.hop_length,
             center=self.center,
             pad_mode=self.pad_mode,

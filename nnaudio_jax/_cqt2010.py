@@ -16,19 +16,22 @@ from nnaudio_shared import (
     VQTConfig,
     WindowSpec,
 )
-from nnaudio_shared._validate import check_bool
+from nnaudio_shared._cqt import NORMALIZATION_TYPES
+from nnaudio_shared._validate import check_bool, check_choice
 
 from . import _functional_multirate as FM
 from ._checks import as_audio, resolve_dtype
 from ._cqt import _format_cqt, _resolve_format, _scale
+from ._frozen import frozen_in
 from ._variables import Buffer
+from ._shell import Transform
 
 __all__ = ["CQT2010", "CQT2010v2", "VQT"]
 
 _Config = CQT2010Config | CQT2010v2Config | VQTConfig
 
 
-class _MultirateModule(nnx.Module):
+class _MultirateModule(Transform):
     config: _Config
 
     def _build(self, cfg: _Config, dtype: Any) -> None:
@@ -51,18 +54,20 @@ class _MultirateModule(nnx.Module):
     def complex_spectrum(self, x: Any, normalization_type: CQTNormalization | None = None) -> tuple[Array, Any]:
         """Validate ``x`` and return the complex transform ``(..., n_bins, frames)`` and the output dtype."""
         nt = self.config.normalization_type if normalization_type is None else normalization_type
-        scale = _scale(nt, self.lengths[...])
+        check_choice("normalization_type", nt, NORMALIZATION_TYPES)
         x, out_dtype = as_audio(x)
-        self.config.check_length(x.shape[-1])
-        spec = FM.multirate_cqt(
-            x,
-            self.cqt_kernels_real[...].astype(x.dtype),
-            self.cqt_kernels_imag[...].astype(x.dtype),
-            self.config.plan(),
-            pad_mode=self.pad_mode,
-        )
+        cfg = self.config
+        cfg.check_length(x.shape[-1])
+        dt = x.dtype
+        plan = cfg.plan()
+        scale = _scale(nt, frozen_in(self.lengths[...], dt, key=(cfg, "lengths"), design=lambda: plan.full.lengths))
+        kr, ki = self.cqt_kernels_real[...], self.cqt_kernels_imag[...]
+        if not self.trainable:
+            kr = frozen_in(kr, dt, key=(cfg, "cqt_kernels_real"), design=lambda: plan.packed_real)
+            ki = frozen_in(ki, dt, key=(cfg, "cqt_kernels_imag"), design=lambda: plan.packed_imag)
+        spec = FM.multirate_cqt(x, kr.astype(dt), ki.astype(dt), plan, pad_mode=self.pad_mode)
         if scale is not None:
-            spec = spec * scale.astype(x.dtype)[:, None]
+            spec = spec * scale.astype(dt)[:, None]
         return spec, out_dtype
 
     def __call__(
@@ -171,6 +176,11 @@ class CQT2010v2(_MultirateModule):
     filters' exact band. The result equals the full-rate transform to about 1e-5 relative.
     ``earlydownsample`` only changes the speed. ``frames = 1 + time // hop_length``, frame
     ``t`` centred at sample ``t * hop_length``, for any clip length (down to one sample).
+
+    Precision: float64 input to a module with float32 frozen kernels computes with the float64
+    design (kernels and ``lengths``) while the stored values equal the design rounded, and with
+    the stored values upcast otherwise, so the output is float64-accurate. Trainable kernels carry
+    the module's dtype; for float64-accurate output build with ``dtype=float64``.
 
     Differences from nnAudio2: the output scale is right whatever the downsampling (nnAudio2 is
     off by x2.83 (CQT2010v2), x0.35 (CQT2010) or up to 22 % (VQT) when early downsampling

@@ -5,6 +5,9 @@ polyphase GEMM of :func:`nnaudio_shared.polyphase_layout` (non-overlapping block
 samples times zero-trimmed block weights, then shifted adds); ``cqt_fourier`` is Brown &
 Puckette's spectral-kernel algorithm (CQT1992) with the full spectrum (exact). Pass every
 keyword option as a static value under ``jax.jit``.
+
+Half-precision signals (float16, bfloat16) are computed in float32 (complex64 output): the
+sums are never accumulated in half precision.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from jax import Array
-from nnaudio_shared import FactoredPlan, PolyphaseLayout, polyphase_geometry
+from nnaudio_shared import FactoredGroup, FactoredPlan, PolyphaseLayout, polyphase_geometry
 
 __all__ = ["cqt", "cqt_factored", "cqt_fourier", "cqt_pad", "cqt_weights", "factored_weights"]
 
@@ -57,6 +60,11 @@ def _reflect_index(n: int, left: int, right: int) -> Array:
     period = 2 * (n - 1)
     i = jnp.mod(i, period)
     return jnp.where(i < n, i, period - i)
+
+
+def _compute(x: Array) -> Array:
+    """``x`` in its compute dtype: float16 / bfloat16 in float32 (never accumulate in half precision)."""
+    return x.astype(jnp.float32) if jnp.dtype(x.dtype).itemsize < 4 else x
 
 
 def cqt_weights(kernels_real: Array, kernels_imag: Array, layout: PolyphaseLayout) -> Array:
@@ -121,6 +129,17 @@ def factored_weights(kernels_real: Array, kernels_imag: Array, plan: FactoredPla
     return out
 
 
+def _gemm_layout(v: Array | np.ndarray, g: FactoredGroup) -> Array | np.ndarray:
+    """Return a group's weight ``(2 n_g, rank, n_blocks)`` as the GEMM matrix ``(n_blocks * rank, 2 n_g)``.
+
+    Rearranged in NumPy when the weights are constants (XLA folds a transposed constant slowly).
+    """
+    shape = (g.n_blocks * g.rank, 2 * g.n_bins)
+    if isinstance(v, np.ndarray):
+        return np.ascontiguousarray(np.transpose(v, (2, 1, 0))).reshape(shape)
+    return jnp.transpose(v, (2, 1, 0)).reshape(shape)
+
+
 def cqt_factored(
     x: Array,
     kernels_real: Array,
@@ -153,6 +172,7 @@ def cqt_factored(
     -------
     Array [shape=(..., n_bins, frames)], complex
     """
+    x = _compute(x)
     batch = x.shape[:-1]
     x2 = x.reshape(-1, x.shape[-1])
     b = x2.shape[0]
@@ -162,7 +182,9 @@ def cqt_factored(
     blocks = xp.reshape(b, geo.n_blocks, hop)
     if weights is None:
         weights = factored_weights(kernels_real.astype(x.dtype), kernels_imag.astype(x.dtype), plan)
-    ws = [jnp.asarray(w, dtype=x.dtype) for w in weights]
+    ws = [_gemm_layout(w, g) for w, g in zip(weights, plan.groups, strict=False)]
+    ws += [jnp.asarray(w) for w in weights[len(ws) :]]
+    ws = [w.astype(x.dtype) if isinstance(w, jax.Array) else jnp.asarray(w, dtype=x.dtype) for w in ws]
     outs = []
     if plan.groups:
         z = jnp.matmul(blocks, jnp.asarray(plan.basis, dtype=x.dtype), precision=_HIGHEST)  # (b, n_blocks, rank)
@@ -170,16 +192,12 @@ def cqt_factored(
         for g, v in zip(plan.groups, ws, strict=False):
             m = geo.t0 + g.first_block
             zg = z[:, m : m + t + g.n_blocks - 1, r0 : r0 + g.rank]
-            outs.append(
-                jax.lax.conv_general_dilated(
-                    zg,
-                    v,
-                    window_strides=(1,),
-                    padding="VALID",
-                    dimension_numbers=("NWC", "OIW", "NCW"),
-                    precision=_HIGHEST,
-                )
-            )  # (b, 2 n_g, t)
+            # the valid correlation of zg with v as one GEMM on the stacked windows: as fast as
+            # lax.conv_general_dilated here, and unlike it still fast inside lax.cond on CPU
+            # (XLA's CPU runtime emits convolutions in a conditional branch as naive loops)
+            idx = jnp.arange(t, dtype=jnp.int32)[:, None] + jnp.arange(g.n_blocks, dtype=jnp.int32)[None, :]
+            windows = zg[:, idx].reshape(b, t, g.n_blocks * g.rank)
+            outs.append(jnp.swapaxes(jnp.matmul(windows, v, precision=_HIGHEST), 1, 2))  # (b, 2 n_g, t)
             r0 += g.rank
     if plan.direct is not None:
         gd = jnp.matmul(blocks, ws[-1], precision=_HIGHEST)
@@ -226,6 +244,7 @@ def cqt(
     Array [shape=(..., n_bins, frames)], complex
         ``X[k, t] = scale[k] * sum_j x[c_t + offsets[k] + j] * conj(kernel_k[j])``.
     """
+    x = _compute(x)
     batch = x.shape[:-1]
     x2 = x.reshape(-1, x.shape[-1])
     b = x2.shape[0]
@@ -277,6 +296,7 @@ def cqt_fourier(
         conjugated kernel.
     """
     n_bins, width = cqt_real.shape
+    x = _compute(x)
     batch = x.shape[:-1]
     x2 = x.reshape(-1, x.shape[-1])
     if center:

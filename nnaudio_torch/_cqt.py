@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
@@ -21,6 +22,8 @@ from torch import Tensor, nn
 from . import _functional_cqt as FC
 from . import functional as F
 from ._checks import as_audio, autocast_off, resolve_dtype
+from ._frozen import equals_design, frozen_in, is_compiling
+from ._shell import Transform
 
 __all__ = ["CQT", "CQT1992", "CQT1992v2"]
 
@@ -45,13 +48,43 @@ def _format_cqt(spec: Tensor, output_format: str, out_dtype: torch.dtype) -> Ten
     return out.to(out_dtype)
 
 
+@functools.lru_cache(maxsize=16)
+def _design_factored(config: CQT1992v2Config) -> tuple[np.ndarray | None, tuple[np.ndarray, ...]]:
+    """Return the plan's bases side by side and :func:`FC.factored_weights` of the designed kernels.
+
+    Computed once per configuration in float64 on the CPU (read-only NumPy arrays): the low-rank
+    path evaluates the design, so its weights are derived from the configuration, not from state.
+    """
+    k, plan = config.kernels(), config.factored()
+    with torch.device("cpu"), torch.inference_mode(False), torch.no_grad():
+        basis, fcols, dcols = FC.factored_buffers(plan)
+        kr, ki = torch.tensor(k.packed_real), torch.tensor(k.packed_imag)
+        weights = FC.factored_weights(kr, ki, plan, (basis, fcols, dcols))
+    out = tuple(w.numpy() for w in weights)
+    for w in out:
+        w.setflags(write=False)
+    return (None if basis is None else basis.numpy()), out
+
+
+def _frozen_in(state: Tensor, dtype: torch.dtype, key: Any, design: Any) -> Tensor:
+    """Return the frozen ``state`` in the compute ``dtype``.
+
+    Eagerly :func:`frozen_in` (the float64 design for float64 input while the state equals it);
+    under ``torch.compile`` / ``torch.export`` the stored values cast (no global design cache is
+    read inside a trace), so compiled float64 calls of a float32 module are float32-accurate.
+    """
+    if is_compiling():
+        return state.to(dtype)
+    return frozen_in(state, dtype, key=key, design=design)
+
+
 def _resolve_format(output_format: Any, default: str) -> str:
     if output_format is None:
         return default
     return str(check_choice("output_format", output_format, ("Magnitude", "Complex", "Phase")))
 
 
-class CQT1992v2(nn.Module):
+class CQT1992v2(Transform):
     """Constant-Q transform at full rate with librosa's filters (nnAudio2's ``CQT1992v2``).
 
     ``X[k, t] = sum_j x[t * hop + offsets[k] + j] * conj(kernel_k[j])`` where ``kernel_k`` is
@@ -132,8 +165,19 @@ class CQT1992v2(nn.Module):
     Speed: frozen kernels with float32 input take a low-rank path: the long kernels' block
     weights are projected on a basis of the designed kernels truncated at ``1e-7`` of each
     kernel's norm (below float32 rounding), about 13x fewer multiply-adds than nnAudio2 at the
-    defaults. It is used only while the frozen kernels equal the design (checked eagerly
-    whenever they change; under ``torch.compile`` the last eager verdict is used); trainable kernels and float64 inputs use the exact block GEMM.
+    defaults. It is used only while the frozen kernels equal the design: checked eagerly whenever
+    they change (``load_state_dict``, ``copy_``, ``.to()``), and under ``torch.compile`` /
+    ``torch.export`` (ONNX included) inside the graph (``torch.cond`` on a comparison with
+    non-persistent copies of the design, so a compiled module follows kernels loaded after
+    compilation). Replaced frozen kernels, trainable kernels and float64 inputs use the exact
+    block GEMM.
+
+    Precision: float64 input to a module with float32 frozen kernels computes with the float64
+    design (kernels and ``lengths``) while the stored values equal the design rounded, and with
+    the stored values upcast otherwise, so the output is float64-accurate (eagerly; under
+    ``torch.compile`` / ``torch.export`` the stored values are upcast: float32-accurate).
+    Trainable kernels carry the module's dtype; for float64-accurate output build with
+    ``dtype=float64``.
 
     Examples
     --------
@@ -148,8 +192,8 @@ class CQT1992v2(nn.Module):
     lengths: Tensor
     _columns: Tensor
     _basis: Tensor | None
-    _fcols: Tensor | None
-    _dcols: Tensor | None
+    _design_real: Tensor
+    _design_imag: Tensor
 
     def __init__(
         self,
@@ -204,78 +248,89 @@ class CQT1992v2(nn.Module):
         self._layout = cfg.layout()
         self._width = cfg.width
         # derived from the configuration, not state (non-persistent): the layout's gather index in
-        # closed form, and for frozen kernels the low-rank plan of the designed kernels
+        # closed form, and for frozen kernels the low-rank plan of the designed kernels with its
+        # weights (the path is taken only while the kernels equal the design)
         self.register_buffer("_columns", FC.layout_columns(self._layout).clone(), persistent=False)
         if not cfg.trainable:
             self._plan = cfg.factored()
-            basis, fcols, dcols = FC.factored_buffers(self._plan)
-            self.register_buffer("_basis", None if basis is None else basis.to(dt), persistent=False)
-            self.register_buffer("_fcols", fcols, persistent=False)
-            self.register_buffer("_dcols", dcols, persistent=False)
-        self._design_key: tuple[Any, ...] | None = None
-        self._design_ok = True
-        self._weights: dict[Any, list[Tensor]] = {}
+            basis, weights = _design_factored(cfg)
+            self.register_buffer("_basis", None if basis is None else torch.tensor(basis, dtype=dt), persistent=False)
+            self._n_weights = len(weights)
+            for i, w in enumerate(weights):
+                self.register_buffer(f"_factored_{i}", torch.tensor(w, dtype=dt), persistent=False)
+            # the design as stored, for the state-equals-design check inside compiled graphs
+            self.register_buffer("_design_real", real.clone(), persistent=False)
+            self.register_buffer("_design_imag", imag.clone(), persistent=False)
 
-    def _factored_weights(self, dtype: torch.dtype, normalization_type: str) -> list[Tensor] | None:
-        """Weights of the low-rank path while the frozen kernels equal the design, else ``None``.
+    def _designed(self) -> bool | Tensor:
+        """Whether both frozen kernels equal the design.
 
-        Checked eagerly whenever the kernels change (version, storage, device or dtype) and cached
-        per compute dtype and output scaling (folded into the weights); under ``torch.compile``
-        the last eager verdict and weights are used.
+        Eagerly a bool (cached until a kernel changes); under ``torch.compile`` / ``torch.export``
+        a 0-d boolean tensor computed in the graph against the non-persistent copies of the
+        design (no global cache is read inside a trace).
         """
-        kr, ki = self.cqt_kernels_real, self.cqt_kernels_imag
-        if not torch.compiler.is_compiling():
-            key = (kr._version, ki._version, kr.data_ptr(), ki.data_ptr(), kr.device, kr.dtype)
-            if key != self._design_key:
-                ok = True
-                if kr.device.type != "meta":
-                    k = self.config.kernels()
-                    for have, want in ((kr, k.packed_real), (ki, k.packed_imag)):
-                        diff = np.abs(have.detach().cpu().double().numpy() - want)
-                        ok = ok and bool(np.max(diff) <= 1e-6 * np.max(np.abs(want)))
-                self._design_key, self._design_ok, self._weights = key, ok, {}
-            if self._design_ok and (dtype, normalization_type) not in self._weights:
-                with torch.inference_mode(False), torch.no_grad():
-                    scale = _scale(normalization_type, self.lengths)
-                    self._weights[dtype, normalization_type] = FC.factored_weights(
-                        kr.to(dtype),
-                        ki.to(dtype),
-                        self._plan,
-                        (self._basis, self._fcols, self._dcols),
-                        scale=None if scale is None else scale.to(dtype),
-                    )
-        return self._weights.get((dtype, normalization_type)) if self._design_ok else None
+        if is_compiling():
+            real = torch.eq(self.cqt_kernels_real, self._design_real)
+            return torch.all(real & torch.eq(self.cqt_kernels_imag, self._design_imag))
+        cfg = self.config
+        return equals_design(
+            self.cqt_kernels_real, key=(cfg, "cqt_kernels_real"), design=lambda: cfg.kernels().packed_real
+        ) and equals_design(
+            self.cqt_kernels_imag, key=(cfg, "cqt_kernels_imag"), design=lambda: cfg.kernels().packed_imag
+        )
 
     def complex_spectrum(self, x: Any, normalization_type: CQTNormalization = "librosa") -> tuple[Tensor, torch.dtype]:
         """Validate ``x`` and return the complex CQT ``(..., n_bins, frames)`` and the output dtype."""
-        scale = _scale(normalization_type, self.lengths)
+        check_choice("normalization_type", normalization_type, NORMALIZATION_TYPES)
         x, out_dtype = as_audio(x, device=self.lengths.device)
-        self.config.check_length(x.shape[-1])
-        frozen32 = not self.trainable and x.dtype == torch.float32
-        weights = self._factored_weights(x.dtype, normalization_type) if frozen32 else None
-        if weights is not None:  # the output scaling is folded into the cached weights
-            spec = FC.cqt_factored(
+        cfg = self.config
+        cfg.check_length(x.shape[-1])
+        dt = x.dtype
+        scale = _scale(
+            normalization_type, _frozen_in(self.lengths, dt, (cfg, "lengths"), lambda: cfg.kernels().lengths)
+        )
+        kr, ki = self.cqt_kernels_real, self.cqt_kernels_imag
+        if not self.trainable:
+            kr = _frozen_in(kr, dt, (cfg, "cqt_kernels_real"), lambda: cfg.kernels().packed_real)
+            ki = _frozen_in(ki, dt, (cfg, "cqt_kernels_imag"), lambda: cfg.kernels().packed_imag)
+
+        width, center, pad_mode = self._width, self.center, self.pad_mode
+
+        def exact(x: Tensor) -> Tensor:
+            return FC.cqt(
                 x,
-                weights,
-                self._basis,
-                plan=self._plan,
-                width=self._width,
-                center=self.center,
-                pad_mode=self.pad_mode,
-            )
-        else:
-            spec = FC.cqt(
-                x,
-                self.cqt_kernels_real,
-                self.cqt_kernels_imag,
+                kr,
+                ki,
                 layout=self._layout,
-                width=self._width,
-                center=self.center,
-                pad_mode=self.pad_mode,
+                width=width,
+                center=center,
+                pad_mode=pad_mode,
                 scale=scale,
                 columns=self._columns,
             )
-        return spec, out_dtype
+
+        def factored(x: Tensor) -> Tensor:
+            weights = [getattr(self, f"_factored_{i}") for i in range(self._n_weights)]
+            return FC.cqt_factored(
+                x, weights, self._basis, plan=self._plan, width=width, center=center, pad_mode=pad_mode, scale=scale
+            )
+
+        if self.trainable or dt != torch.float32:
+            return exact(x), out_dtype
+        designed = self._designed()
+        if isinstance(designed, bool):
+            return (factored if designed else exact)(x), out_dtype
+        if not torch.compiler.is_compiling():  # TorchScript tracing records one path: the exact one
+            return exact(x), out_dtype
+        # torch.compile / torch.export: the choice follows the state inside the graph (both
+        # branches return the same real, contiguous layout, as torch.cond requires)
+        out = torch.cond(
+            designed,
+            lambda x: torch.view_as_real(factored(x)).contiguous(),
+            lambda x: torch.view_as_real(exact(x)).contiguous(),
+            (x,),
+        )
+        return torch.view_as_complex(out), out_dtype
 
     @property
     def frequencies(self) -> np.ndarray:
@@ -318,7 +373,7 @@ class CQT1992v2(nn.Module):
 CQT = CQT1992v2
 
 
-class CQT1992(nn.Module):
+class CQT1992(Transform):
     """Constant-Q transform by Brown & Puckette's spectral-kernel algorithm (nnAudio2's ``CQT1992``).
 
     A rectangular-window STFT of frames of ``width`` samples (the longest filter rounded up to
@@ -366,6 +421,13 @@ class CQT1992(nn.Module):
     Input ``(..., time)``; output as :class:`CQT1992v2`. The product uses all ``width``
     frequencies (the negative ones via conjugate symmetry), so it is exact rather than
     librosa's positive-frequency approximation.
+
+    Precision: float64 input to a module with float32 frozen kernels computes with the float64
+    design (spectral kernels and ``lengths``) while the stored values equal the design rounded, and with
+    the stored values upcast otherwise, so the output is float64-accurate (eagerly; under
+    ``torch.compile`` / ``torch.export`` the stored values are upcast: float32-accurate).
+    Trainable kernels (and ``wcos``/``wsin`` when ``trainable_STFT``) carry the module's dtype; for float64-accurate output build with
+    ``dtype=float64``.
 
     Examples
     --------
@@ -442,14 +504,23 @@ class CQT1992(nn.Module):
 
     def complex_spectrum(self, x: Any, normalization_type: CQTNormalization = "librosa") -> tuple[Tensor, torch.dtype]:
         """Validate ``x`` and return the complex CQT ``(..., n_bins, frames)`` and the output dtype."""
-        scale = _scale(normalization_type, self.lengths)
+        check_choice("normalization_type", normalization_type, NORMALIZATION_TYPES)
         x, out_dtype = as_audio(x, device=self.lengths.device)
-        self.config.check_length(x.shape[-1])
+        cfg = self.config
+        cfg.check_length(x.shape[-1])
+        dt = x.dtype
+        scale = _scale(
+            normalization_type, _frozen_in(self.lengths, dt, (cfg, "lengths"), lambda: cfg.kernels().lengths)
+        )
+        kr, ki = self.cqt_kernels_real, self.cqt_kernels_imag
+        if not self.trainable_CQT:
+            kr = _frozen_in(kr, dt, (cfg, "cqt_kernels_real"), lambda: cfg.spectral_kernels()[0])
+            ki = _frozen_in(ki, dt, (cfg, "cqt_kernels_imag"), lambda: cfg.spectral_kernels()[1])
         wcos, wsin = (self.wcos, self.wsin) if self.trainable_STFT else (None, None)
         spec = FC.cqt_fourier(
             x,
-            self.cqt_kernels_real,
-            self.cqt_kernels_imag,
+            kr,
+            ki,
             hop_length=self.hop_length,
             center=self.center,
             pad_mode=self.pad_mode,

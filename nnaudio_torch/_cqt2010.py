@@ -13,19 +13,21 @@ from nnaudio_shared import (
     VQTConfig,
     WindowSpec,
 )
-from nnaudio_shared._validate import check_bool
+from nnaudio_shared._cqt import NORMALIZATION_TYPES
+from nnaudio_shared._validate import check_bool, check_choice
 from torch import Tensor, nn
 
 from . import _functional_multirate as FM
 from ._checks import as_audio, autocast_off, resolve_dtype
-from ._cqt import _format_cqt, _resolve_format, _scale
+from ._cqt import _format_cqt, _frozen_in, _resolve_format, _scale
+from ._shell import Transform
 
 __all__ = ["CQT2010", "CQT2010v2", "VQT"]
 
 _Config = CQT2010Config | CQT2010v2Config | VQTConfig
 
 
-class _MultirateModule(nn.Module):
+class _MultirateModule(Transform):
     cqt_kernels_real: Tensor
     cqt_kernels_imag: Tensor
     lengths: Tensor
@@ -61,19 +63,19 @@ class _MultirateModule(nn.Module):
     ) -> tuple[Tensor, torch.dtype]:
         """Validate ``x`` and return the complex transform ``(..., n_bins, frames)`` and the output dtype."""
         nt = self.config.normalization_type if normalization_type is None else normalization_type
-        scale = _scale(nt, self.lengths)
+        check_choice("normalization_type", nt, NORMALIZATION_TYPES)
         x, out_dtype = as_audio(x, device=self.lengths.device)
-        self.config.check_length(x.shape[-1])
-        spec = FM.multirate_cqt(
-            x,
-            self.cqt_kernels_real.to(x.dtype),
-            self.cqt_kernels_imag.to(x.dtype),
-            self._plan,
-            pad_mode=self.pad_mode,
-            indices=self._indices,
-        )
+        cfg, plan = self.config, self._plan
+        cfg.check_length(x.shape[-1])
+        dt = x.dtype
+        scale = _scale(nt, _frozen_in(self.lengths, dt, (cfg, "lengths"), lambda: plan.full.lengths))
+        kr, ki = self.cqt_kernels_real, self.cqt_kernels_imag
+        if not self.trainable:
+            kr = _frozen_in(kr, dt, (cfg, "cqt_kernels_real"), lambda: plan.packed_real)
+            ki = _frozen_in(ki, dt, (cfg, "cqt_kernels_imag"), lambda: plan.packed_imag)
+        spec = FM.multirate_cqt(x, kr.to(dt), ki.to(dt), plan, pad_mode=self.pad_mode, indices=self._indices)
         if scale is not None:
-            spec = spec * scale.to(x.dtype)[:, None]
+            spec = spec * scale.to(dt)[:, None]
         return spec, out_dtype
 
     @autocast_off
@@ -190,6 +192,13 @@ class CQT2010v2(_MultirateModule):
     filters' exact band. The result equals the full-rate transform to about 1e-5 relative.
     ``earlydownsample`` only changes the speed. ``frames = 1 + time // hop_length``, frame
     ``t`` centred at sample ``t * hop_length``, for any clip length (down to one sample).
+
+    Precision: float64 input to a module with float32 frozen kernels computes with the float64
+    design (kernels and ``lengths``) while the stored values equal the design rounded, and with
+    the stored values upcast otherwise, so the output is float64-accurate (eagerly; under
+    ``torch.compile`` / ``torch.export`` the stored values are upcast: float32-accurate).
+    Trainable kernels carry the module's dtype; for float64-accurate output build with
+    ``dtype=float64``.
 
     Differences from nnAudio2: the output scale is right whatever the downsampling (nnAudio2 is
     off by x2.83 (CQT2010v2), x0.35 (CQT2010) or up to 22 % (VQT) when early downsampling

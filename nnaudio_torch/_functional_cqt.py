@@ -8,6 +8,9 @@ the work per frame is about ``2 * sum_k n_k`` multiply-adds (nnAudio2: ``2 * n_b
 
 ``cqt_fourier`` is Brown & Puckette's algorithm (CQT1992): a rectangular-window FFT of frames of
 ``width`` samples followed by a product with the kernels' spectra (full spectrum: exact).
+
+Half-precision signals (float16, bfloat16) are computed in float32 (complex64 output): the
+sums are never accumulated in half precision.
 """
 
 from __future__ import annotations
@@ -70,6 +73,11 @@ def cqt_pad(x: Tensor, left: int, right: int, pad_mode: str) -> Tensor:
     return x[..., idx]
 
 
+def _compute(x: Tensor) -> Tensor:
+    """``x`` in its compute dtype: float16 / bfloat16 in float32 (never accumulate in half precision)."""
+    return x.float() if x.dtype.itemsize < 4 else x
+
+
 def cqt_weights(
     kernels_real: Tensor, kernels_imag: Tensor, layout: PolyphaseLayout, columns: Tensor | None = None
 ) -> Tensor:
@@ -128,6 +136,7 @@ def cqt(
     Tensor [shape=(..., n_bins, frames)], complex
         ``X[k, t] = scale[k] * sum_j x[c_t + offsets[k] + j] * conj(kernel_k[j])``.
     """
+    x = _compute(x)
     batch = x.shape[:-1]
     x2 = x.reshape(-1, x.shape[-1])
     b = x2.shape[0]
@@ -251,6 +260,7 @@ def cqt_factored(
     -------
     Tensor [shape=(..., n_bins, frames)], complex
     """
+    x = _compute(x)
     batch = x.shape[:-1]
     x2 = x.reshape(-1, x.shape[-1])
     b = x2.shape[0]
@@ -315,6 +325,7 @@ def cqt_fourier(
         the exact inner product of each frame with each conjugated kernel.
     """
     n_bins, width = cqt_real.shape
+    x = _compute(x)
     batch = x.shape[:-1]
     x2 = x.reshape(-1, x.shape[-1])
     if center:

@@ -3,6 +3,9 @@
 Stateless: the kernels come in as arguments, the static layout as a
 :class:`nnaudio_shared.MultiratePlan` (see :mod:`nnaudio_shared._multirate` for why the result
 equals the full-rate definition).
+
+Half-precision signals (float16, bfloat16) are computed in float32 (complex64 output): the
+sums are never accumulated in half precision.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import torch.nn.functional as F
 from nnaudio_shared import MultiratePlan
 from torch import Tensor
 
-from ._functional_cqt import cqt_pad
+from ._functional_cqt import _compute, cqt_pad
 
 __all__ = ["halfband_decimate", "multirate_cqt", "multirate_pad", "octave_indices"]
 
@@ -114,6 +117,7 @@ def multirate_cqt(
         ``X[k, t] = sum_j x[t * hop_length + offsets[k] + j] conj(h_k[j])`` for the full-rate
         kernels ``h_k`` of the plan, to the decimation filters' accuracy.
     """
+    x = _compute(x)
     batch = x.shape[:-1]
     n = x.shape[-1]
     x2 = x.reshape(-1, n)
