@@ -6,7 +6,8 @@ and work eagerly, under ``jax.jit`` and under ``nnx.jit``. :mod:`nnaudio_jax.fun
 the flax-free functional layer.
 """
 
-from nnaudio_shared import ParameterError, __version__
+from nnaudio_shared import ParameterError
+from nnaudio_shared import __version__ as __version__
 
 from . import functional
 from ._cfp import CFP, Combined_Frequency_Periodicity

@@ -7,13 +7,13 @@ from typing import Any
 
 import jax.numpy as jnp
 import numpy as np
-from flax import nnx
 from jax import Array
 from nnaudio_shared import CFPConfig
 
 from . import functional as F
 from ._checks import as_audio, resolve_dtype
 from ._frozen import frozen_in
+from ._shell import Transform
 from ._variables import Buffer
 
 __all__ = ["CFP", "Combined_Frequency_Periodicity"]
@@ -27,7 +27,7 @@ def _quef(cfg: CFPConfig) -> Callable[[], np.ndarray]:
     return lambda: cfg.matrices()[1]
 
 
-class _CFPBase(nnx.Module):
+class _CFPBase(Transform):
     """Shared construction and computation of the two CFP modules."""
 
     _trim_edges = False

@@ -25,8 +25,8 @@ from . import _functional_cqt as FC
 from . import functional as F
 from ._checks import as_audio, resolve_dtype
 from ._frozen import all_equal_design, frozen_in
-from ._variables import Buffer
 from ._shell import Transform
+from ._variables import Buffer
 
 __all__ = ["CQT", "CQT1992", "CQT1992v2"]
 

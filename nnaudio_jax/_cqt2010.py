@@ -23,8 +23,8 @@ from . import _functional_multirate as FM
 from ._checks import as_audio, resolve_dtype
 from ._cqt import _format_cqt, _resolve_format, _scale
 from ._frozen import frozen_in
-from ._variables import Buffer
 from ._shell import Transform
+from ._variables import Buffer
 
 __all__ = ["CQT2010", "CQT2010v2", "VQT"]
 

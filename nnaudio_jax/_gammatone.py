@@ -13,13 +13,14 @@ from nnaudio_shared._validate import check_bool
 from . import functional as F
 from ._checks import resolve_dtype
 from ._frozen import frozen_in
+from ._shell import Transform
 from ._stft import STFT
 from ._variables import Buffer
 
 __all__ = ["Gammatonegram"]
 
 
-class Gammatonegram(nnx.Module):
+class Gammatonegram(Transform):
     """Gammatone spectrogram: ERB-spaced gammatone weights applied to ``|STFT| ** power``.
 
     Parameters

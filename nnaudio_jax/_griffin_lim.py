@@ -8,13 +8,13 @@ from typing import Any, cast
 import jax
 import jax.numpy as jnp
 import numpy as np
-from flax import nnx
 from jax import Array
 from nnaudio_shared import GriffinLimConfig, GriffinLimInit, ParameterError, WindowSpec, random_phase
 
 from . import functional as F
 from ._checks import as_audio, resolve_dtype
 from ._frozen import frozen_in
+from ._shell import Transform
 from ._variables import Buffer
 
 __all__ = ["Griffin_Lim"]
@@ -33,7 +33,7 @@ def _as_magnitude(S: Any) -> tuple[Array, Any]:
     return mag, out_dtype
 
 
-class Griffin_Lim(nnx.Module):  # noqa: N801 - nnAudio2's name
+class Griffin_Lim(Transform):  # noqa: N801 - nnAudio2's name
     """Fast Griffin-Lim: a waveform whose STFT magnitude approximates ``S``.
 
     The algorithm of ``librosa.griffinlim`` (Perraudin, Balazs & Sondergaard 2013): alternate

@@ -9,7 +9,6 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 import numpy as np
-from flax import nnx
 from jax import Array
 from nnaudio_shared import ParameterError, PolyphaseGeometry, PolyphaseLayout, WindowSpec, polyphase_geometry
 from nnaudio_shared._icqt import ICQT_N_ITER, ICQTConfig, ICQTNormalization
@@ -19,6 +18,7 @@ from . import _functional_cqt as FC
 from ._checks import as_spectrum, resolve_dtype
 from ._cqt import _scale
 from ._frozen import frozen_in
+from ._shell import Transform
 from ._variables import Buffer
 
 __all__ = ["cgls", "cqt_operator", "free_samples", "iCQT", "icqt"]
@@ -325,7 +325,7 @@ def _check_bins(X: Any, n_bins: int) -> None:
         )
 
 
-class iCQT(nnx.Module):  # noqa: N801 - nnAudio2's name
+class iCQT(Transform):  # noqa: N801 - nnAudio2's name
     """Inverse constant-Q transform by conjugate gradients (nnAudio2's ``iCQT``, deterministic).
 
     Reconstructs a signal from the ``'Complex'`` output of :class:`CQT1992v2` (= ``CQT``) or,

@@ -22,6 +22,7 @@ from nnaudio_shared._interop import (
     config_dict,
     constructor_kwargs,
     dtype_of,
+    foreign_state,
     frozen_mismatches,
     get_spec,
     nnaudio2_arrays,
@@ -180,9 +181,7 @@ def from_torch(module: Any) -> nnx.Module:
     >>> type(mel).__module__.split(".")[0], mel.mel_basis.shape
     ('nnaudio_jax', (40, 257))
     """
-    from nnaudio_torch._interop import module_state as torch_module_state
-
-    state = torch_module_state(module)
+    state = foreign_state(module, "nnaudio_torch")  # the neutral protocol: this package never imports nnaudio_torch
     return restore(state, what=f"cannot convert {state.class_name} to nnaudio_jax")
 
 

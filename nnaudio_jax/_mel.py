@@ -15,6 +15,7 @@ from nnaudio_shared._validate import check_bool
 from . import functional as F
 from ._checks import resolve_dtype
 from ._frozen import design_array, equals_design, frozen_in
+from ._shell import Transform
 from ._stft import STFT
 from ._variables import Buffer
 
@@ -29,7 +30,7 @@ def _dct_ii_sums(cfg: MFCCConfig) -> np.ndarray:
     return out
 
 
-class MelSpectrogram(nnx.Module):
+class MelSpectrogram(Transform):
     """Mel spectrogram layer with optionally trainable mel filterbank and Fourier kernels.
 
     Parameters
@@ -200,7 +201,7 @@ class MelSpectrogram(nnx.Module):
         return mel.astype(out_dtype)
 
 
-class MFCC(nnx.Module):
+class MFCC(Transform):
     """Mel-frequency cepstral coefficients layer (DCT-II of the log mel spectrogram).
 
     Parameters

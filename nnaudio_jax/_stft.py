@@ -15,6 +15,7 @@ from nnaudio_shared._validate import check_bool, check_choice, check_optional_in
 from . import functional as F
 from ._checks import as_audio, as_spectrum, resolve_dtype
 from ._frozen import frozen_in
+from ._shell import Transform
 from ._variables import Buffer
 
 __all__ = ["STFT", "iSTFT"]
@@ -62,7 +63,7 @@ def _inverse(
     return y.astype(out_dtype)
 
 
-class STFT(nnx.Module):
+class STFT(Transform):
     """Short-time Fourier transform layer, optionally with trainable Fourier kernels.
 
     Parameters
@@ -271,7 +272,7 @@ class STFT(nnx.Module):
         return _inverse(self, X, onesided=onesided, length=length, kernels=None)
 
 
-class iSTFT(nnx.Module):  # noqa: N801 - nnAudio2's name
+class iSTFT(Transform):  # noqa: N801 - nnAudio2's name
     """Inverse short-time Fourier transform layer with optionally trainable kernels and window.
 
     Parameters

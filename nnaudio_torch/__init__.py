@@ -4,7 +4,8 @@ Class names, arguments and defaults follow nnAudio2, so ``from nnaudio_torch imp
 MelSpectrogram`` (or ``nnaudio_torch.features.mel.MelSpectrogram``) replaces nnAudio2's.
 """
 
-from nnaudio_shared import ParameterError, __version__
+from nnaudio_shared import ParameterError
+from nnaudio_shared import __version__ as __version__
 
 from . import functional
 from ._cfp import CFP, Combined_Frequency_Periodicity

@@ -9,11 +9,12 @@ from typing import Any
 import numpy as np
 import torch
 from nnaudio_shared import CFPConfig
-from torch import Tensor, nn
+from torch import Tensor
 
 from . import functional as F
 from ._checks import as_audio, autocast_off, resolve_dtype
 from ._frozen import frozen_in_eager
+from ._shell import Transform
 
 __all__ = ["CFP", "Combined_Frequency_Periodicity"]
 
@@ -26,7 +27,7 @@ def _design(cfg: CFPConfig, name: str) -> np.ndarray:
     return {"freq2logfreq_matrix": freq, "quef2logfreq_matrix": quef}[name]
 
 
-class _CFPBase(nn.Module):
+class _CFPBase(Transform):
     """Shared construction and computation of the two CFP modules."""
 
     h: Tensor

@@ -12,12 +12,13 @@ from torch import Tensor, nn
 from . import functional as F
 from ._checks import autocast_off, resolve_dtype
 from ._frozen import frozen_in_eager
+from ._shell import Transform
 from ._stft import STFT
 
 __all__ = ["Gammatonegram"]
 
 
-class Gammatonegram(nn.Module):
+class Gammatonegram(Transform):
     """Gammatone spectrogram: ERB-spaced gammatone weights applied to ``|STFT| ** power``.
 
     Parameters

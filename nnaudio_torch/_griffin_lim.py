@@ -8,11 +8,12 @@ from typing import Any, cast
 import numpy as np
 import torch
 from nnaudio_shared import GriffinLimConfig, GriffinLimInit, ParameterError, WindowSpec, random_phase
-from torch import Tensor, nn
+from torch import Tensor
 
 from . import functional as F
 from ._checks import _check_device, as_audio, resolve_dtype
 from ._frozen import frozen_in_eager
+from ._shell import Transform
 
 __all__ = ["Griffin_Lim"]
 
@@ -36,7 +37,7 @@ def _random_phase(seed: int, n_freq: int, n_frames: int) -> Tensor:
     return torch.tensor(random_phase(seed, n_freq, n_frames), dtype=torch.float64)
 
 
-class Griffin_Lim(nn.Module):  # noqa: N801 - nnAudio2's name
+class Griffin_Lim(Transform):  # noqa: N801 - nnAudio2's name
     """Fast Griffin-Lim: a waveform whose STFT magnitude approximates ``S``.
 
     The algorithm of ``librosa.griffinlim`` (Perraudin, Balazs & Sondergaard 2013): alternate

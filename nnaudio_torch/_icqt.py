@@ -12,12 +12,13 @@ import torch
 from nnaudio_shared import ParameterError, PolyphaseGeometry, PolyphaseLayout, WindowSpec, polyphase_geometry
 from nnaudio_shared._icqt import ICQT_N_ITER, ICQTConfig, ICQTNormalization
 from nnaudio_shared._validate import check_bool, check_optional_int
-from torch import Tensor, nn
+from torch import Tensor
 
 from . import _functional_cqt as FC
 from ._checks import as_spectrum, autocast_off, resolve_dtype
 from ._cqt import _scale
 from ._frozen import frozen_in
+from ._shell import Transform
 
 __all__ = ["cgls", "cqt_operator", "free_samples", "iCQT", "icqt"]
 
@@ -313,7 +314,7 @@ def _check_bins(X: Any, n_bins: int) -> None:
         )
 
 
-class iCQT(nn.Module):  # noqa: N801 - nnAudio2's name
+class iCQT(Transform):  # noqa: N801 - nnAudio2's name
     """Inverse constant-Q transform by conjugate gradients (nnAudio2's ``iCQT``, deterministic).
 
     Reconstructs a signal from the ``'Complex'`` output of :class:`CQT1992v2` (= ``CQT``) or,

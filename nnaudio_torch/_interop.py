@@ -20,6 +20,7 @@ from nnaudio_shared._interop import (
     config_dict,
     constructor_kwargs,
     dtype_of,
+    foreign_state,
     frozen_mismatches,
     get_spec,
     nnaudio2_arrays,
@@ -150,9 +151,7 @@ def from_jax(module: Any) -> nn.Module:
     >>> type(mel).__module__.split(".")[0], mel.mel_basis.shape
     ('nnaudio_torch', torch.Size([40, 257]))
     """
-    from nnaudio_jax._interop import module_state as jax_module_state
-
-    state = jax_module_state(module)
+    state = foreign_state(module, "nnaudio_jax")  # the neutral protocol: this package never imports nnaudio_jax
     return restore(state, what=f"cannot convert {state.class_name} to nnaudio_torch")
 
 

@@ -14,6 +14,7 @@ from torch import Tensor, nn
 from . import functional as F
 from ._checks import autocast_off, resolve_dtype
 from ._frozen import design_tensor, equals_design, frozen_in_eager, is_compiling
+from ._shell import Transform
 from ._stft import STFT
 
 __all__ = ["MFCC", "MelSpectrogram"]
@@ -27,7 +28,7 @@ def _dct_ii_sums(cfg: MFCCConfig) -> np.ndarray:
     return out
 
 
-class MelSpectrogram(nn.Module):
+class MelSpectrogram(Transform):
     """Mel spectrogram layer with optionally trainable mel filterbank and Fourier kernels.
 
     Parameters
@@ -213,7 +214,7 @@ class MelSpectrogram(nn.Module):
         )
 
 
-class MFCC(nn.Module):
+class MFCC(Transform):
     """Mel-frequency cepstral coefficients layer (DCT-II of the log mel spectrogram).
 
     Parameters

@@ -14,6 +14,7 @@ from torch import Tensor, nn
 from . import functional as F
 from ._checks import as_audio, as_spectrum, autocast_off, resolve_dtype
 from ._frozen import frozen_in_eager
+from ._shell import Transform
 
 __all__ = ["STFT", "iSTFT"]
 
@@ -73,7 +74,7 @@ def _inverse(
     return y.to(out_dtype)
 
 
-class STFT(nn.Module):
+class STFT(Transform):
     """Short-time Fourier transform layer, optionally with trainable Fourier kernels.
 
     Parameters
@@ -300,7 +301,7 @@ class STFT(nn.Module):
         )
 
 
-class iSTFT(nn.Module):  # noqa: N801 - nnAudio2's name
+class iSTFT(Transform):  # noqa: N801 - nnAudio2's name
     """Inverse short-time Fourier transform layer with optionally trainable kernels and window.
 
     Parameters

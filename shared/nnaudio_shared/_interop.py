@@ -64,6 +64,7 @@ __all__ = [
     "METADATA_KEY",
     "NNAUDIO2_DESIGN_RTOL",
     "REGISTRY",
+    "STATE_PROTOCOL",
     "ModuleState",
     "Nnaudio2Key",
     "Tolerance",
@@ -73,6 +74,7 @@ __all__ = [
     "check_state",
     "constructor_kwargs",
     "find_spec",
+    "foreign_state",
     "frozen_mismatches",
     "get_spec",
     "nnaudio2_arrays",
@@ -576,6 +578,39 @@ class ModuleState:
     dtype: str
     trainable: frozenset[str]
     arrays: dict[str, np.ndarray]
+
+
+#: The neutral state protocol: ``module.__nnaudio_state__()`` returns its :class:`ModuleState`.
+STATE_PROTOCOL = "__nnaudio_state__"
+
+
+def foreign_state(module: Any, package: str) -> ModuleState:
+    """Return the :class:`ModuleState` of a transform of another backend through the state protocol.
+
+    A backend converts the other's modules with this, without importing it: every transform class
+    implements ``__nnaudio_state__()``, as arrays implement ``__dlpack__``.
+
+    Parameters
+    ----------
+    module : object
+        The module to convert.
+    package : str
+        The backend it must come from, ``'nnaudio_torch'`` or ``'nnaudio_jax'``.
+
+    Raises
+    ------
+    ParameterError
+        If ``module`` is not a transform of ``package`` implementing the protocol.
+    """
+    cls = type(module)
+    if cls.__module__.split(".")[0] != package or not callable(getattr(cls, STATE_PROTOCOL, None)):
+        raise ParameterError(
+            f"module={cls.__module__}.{cls.__name__} is invalid: expected an {package} transform module"
+        )
+    state = getattr(module, STATE_PROTOCOL)()
+    if not isinstance(state, ModuleState):
+        raise ParameterError(f"{cls.__name__}.{STATE_PROTOCOL}() returned {type(state).__name__}, not a ModuleState")
+    return state
 
 
 def jsonable(value: Any) -> Any:

@@ -21,9 +21,9 @@ import subprocess
 
 import numpy as np
 import torch
+from nnaudio_shared._interop import REGISTRY
 
 import nnaudio_torch as nt
-from nnaudio_shared._interop import REGISTRY
 
 HERE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "state_files")
 

@@ -1,0 +1,25 @@
+"""The base of every ``nnaudio_torch`` transform: the neutral state protocol.
+
+``module.__nnaudio_state__()`` returns the module's backend-independent
+:class:`nnaudio_shared._interop.ModuleState` (class name, configuration, kernel dtype, trainable
+names, every state array as NumPy), the way ``__dlpack__`` lets array libraries exchange arrays
+without importing each other: ``nnaudio_jax.from_torch`` calls it and never imports this package.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from torch import nn
+
+__all__ = ["Transform"]
+
+
+class Transform(nn.Module):
+    """Base class of the ``nnaudio_torch`` transforms (adds nothing to their state or ``forward``)."""
+
+    def __nnaudio_state__(self) -> Any:
+        """Return this module's :class:`~nnaudio_shared._interop.ModuleState` (arrays are copies)."""
+        from ._interop import module_state
+
+        return module_state(self)
