@@ -246,7 +246,7 @@ class STFTConfig(_Config):
             win_length=cast(int, self.win_length),
             freq_bins=cast(int, self.freq_bins),
             window=self.window,
-            freq_scale=self.freq_scale,
+            freq_scale=self.freq_scale,  # type: ignore[arg-type]
             fmin=self.fmin,
             fmax=self.fmax,
             sr=self.sr,  # type: ignore[arg-type]
