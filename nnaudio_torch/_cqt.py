@@ -22,7 +22,7 @@ from torch import Tensor, nn
 from . import _functional_cqt as FC
 from . import functional as F
 from ._checks import as_audio, autocast_off, resolve_dtype
-from ._frozen import equals_design, frozen_in, is_compiling
+from ._frozen import equals_design, frozen_in_eager, is_compiling
 from ._shell import Transform
 
 __all__ = ["CQT", "CQT1992", "CQT1992v2"]
@@ -64,18 +64,6 @@ def _design_factored(config: CQT1992v2Config) -> tuple[np.ndarray | None, tuple[
     for w in out:
         w.setflags(write=False)
     return (None if basis is None else basis.numpy()), out
-
-
-def _frozen_in(state: Tensor, dtype: torch.dtype, key: Any, design: Any) -> Tensor:
-    """Return the frozen ``state`` in the compute ``dtype``.
-
-    Eagerly :func:`frozen_in` (the float64 design for float64 input while the state equals it);
-    under ``torch.compile`` / ``torch.export`` the stored values cast (no global design cache is
-    read inside a trace), so compiled float64 calls of a float32 module are float32-accurate.
-    """
-    if is_compiling():
-        return state.to(dtype)
-    return frozen_in(state, dtype, key=key, design=design)
 
 
 def _resolve_format(output_format: Any, default: str) -> str:
@@ -287,12 +275,13 @@ class CQT1992v2(Transform):
         cfg.check_length(x.shape[-1])
         dt = x.dtype
         scale = _scale(
-            normalization_type, _frozen_in(self.lengths, dt, (cfg, "lengths"), lambda: cfg.kernels().lengths)
+            normalization_type,
+            frozen_in_eager(self.lengths, dt, key=(cfg, "lengths"), design=lambda: cfg.kernels().lengths),
         )
         kr, ki = self.cqt_kernels_real, self.cqt_kernels_imag
         if not self.trainable:
-            kr = _frozen_in(kr, dt, (cfg, "cqt_kernels_real"), lambda: cfg.kernels().packed_real)
-            ki = _frozen_in(ki, dt, (cfg, "cqt_kernels_imag"), lambda: cfg.kernels().packed_imag)
+            kr = frozen_in_eager(kr, dt, key=(cfg, "cqt_kernels_real"), design=lambda: cfg.kernels().packed_real)
+            ki = frozen_in_eager(ki, dt, key=(cfg, "cqt_kernels_imag"), design=lambda: cfg.kernels().packed_imag)
 
         width, center, pad_mode = self._width, self.center, self.pad_mode
 
@@ -510,12 +499,13 @@ class CQT1992(Transform):
         cfg.check_length(x.shape[-1])
         dt = x.dtype
         scale = _scale(
-            normalization_type, _frozen_in(self.lengths, dt, (cfg, "lengths"), lambda: cfg.kernels().lengths)
+            normalization_type,
+            frozen_in_eager(self.lengths, dt, key=(cfg, "lengths"), design=lambda: cfg.kernels().lengths),
         )
         kr, ki = self.cqt_kernels_real, self.cqt_kernels_imag
         if not self.trainable_CQT:
-            kr = _frozen_in(kr, dt, (cfg, "cqt_kernels_real"), lambda: cfg.spectral_kernels()[0])
-            ki = _frozen_in(ki, dt, (cfg, "cqt_kernels_imag"), lambda: cfg.spectral_kernels()[1])
+            kr = frozen_in_eager(kr, dt, key=(cfg, "cqt_kernels_real"), design=lambda: cfg.spectral_kernels()[0])
+            ki = frozen_in_eager(ki, dt, key=(cfg, "cqt_kernels_imag"), design=lambda: cfg.spectral_kernels()[1])
         wcos, wsin = (self.wcos, self.wsin) if self.trainable_STFT else (None, None)
         spec = FC.cqt_fourier(
             x,

@@ -19,7 +19,8 @@ from torch import Tensor, nn
 
 from . import _functional_multirate as FM
 from ._checks import as_audio, autocast_off, resolve_dtype
-from ._cqt import _format_cqt, _frozen_in, _resolve_format, _scale
+from ._cqt import _format_cqt, _resolve_format, _scale
+from ._frozen import frozen_in_eager
 from ._shell import Transform
 
 __all__ = ["CQT2010", "CQT2010v2", "VQT"]
@@ -68,11 +69,11 @@ class _MultirateModule(Transform):
         cfg, plan = self.config, self._plan
         cfg.check_length(x.shape[-1])
         dt = x.dtype
-        scale = _scale(nt, _frozen_in(self.lengths, dt, (cfg, "lengths"), lambda: plan.full.lengths))
+        scale = _scale(nt, frozen_in_eager(self.lengths, dt, key=(cfg, "lengths"), design=lambda: plan.full.lengths))
         kr, ki = self.cqt_kernels_real, self.cqt_kernels_imag
         if not self.trainable:
-            kr = _frozen_in(kr, dt, (cfg, "cqt_kernels_real"), lambda: plan.packed_real)
-            ki = _frozen_in(ki, dt, (cfg, "cqt_kernels_imag"), lambda: plan.packed_imag)
+            kr = frozen_in_eager(kr, dt, key=(cfg, "cqt_kernels_real"), design=lambda: plan.packed_real)
+            ki = frozen_in_eager(ki, dt, key=(cfg, "cqt_kernels_imag"), design=lambda: plan.packed_imag)
         spec = FM.multirate_cqt(x, kr.to(dt), ki.to(dt), plan, pad_mode=self.pad_mode, indices=self._indices)
         if scale is not None:
             spec = spec * scale.to(dt)[:, None]
