@@ -21,12 +21,12 @@ from nnaudio_shared import (
 from nnaudio_shared._cqt import NORMALIZATION_TYPES
 from nnaudio_shared._validate import check_bool, check_choice
 
-from . import _functional_cqt as FC
 from . import functional as F
 from ._checks import as_audio, resolve_dtype
 from ._frozen import all_equal_design, frozen_in
 from ._shell import Transform
 from ._variables import Buffer
+from .functional import _cqt as FC
 
 __all__ = ["CQT", "CQT1992", "CQT1992v2"]
 

@@ -19,12 +19,12 @@ from nnaudio_shared import (
 from nnaudio_shared._cqt import NORMALIZATION_TYPES
 from nnaudio_shared._validate import check_bool, check_choice
 
-from . import _functional_multirate as FM
 from ._checks import as_audio, resolve_dtype
 from ._cqt import _format_cqt, _resolve_format, _scale
 from ._frozen import frozen_in
 from ._shell import Transform
 from ._variables import Buffer
+from .functional import _multirate as FM
 
 __all__ = ["CQT2010", "CQT2010v2", "VQT"]
 

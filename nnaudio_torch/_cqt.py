@@ -19,11 +19,11 @@ from nnaudio_shared._cqt import NORMALIZATION_TYPES
 from nnaudio_shared._validate import check_bool, check_choice
 from torch import Tensor, nn
 
-from . import _functional_cqt as FC
 from . import functional as F
 from ._checks import as_audio, autocast_off, resolve_dtype
 from ._frozen import equals_design, frozen_in_eager, is_compiling
 from ._shell import Transform
+from .functional import _cqt as FC
 
 __all__ = ["CQT", "CQT1992", "CQT1992v2"]
 
@@ -286,7 +286,7 @@ class CQT1992v2(Transform):
         width, center, pad_mode = self._width, self.center, self.pad_mode
 
         def exact(x: Tensor) -> Tensor:
-            return FC.cqt(
+            return FC.cqt_with_columns(
                 x,
                 kr,
                 ki,

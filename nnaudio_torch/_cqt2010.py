@@ -17,11 +17,11 @@ from nnaudio_shared._cqt import NORMALIZATION_TYPES
 from nnaudio_shared._validate import check_bool, check_choice
 from torch import Tensor, nn
 
-from . import _functional_multirate as FM
 from ._checks import as_audio, autocast_off, resolve_dtype
 from ._cqt import _format_cqt, _resolve_format, _scale
 from ._frozen import frozen_in_eager
 from ._shell import Transform
+from .functional import _multirate as FM
 
 __all__ = ["CQT2010", "CQT2010v2", "VQT"]
 
@@ -74,7 +74,9 @@ class _MultirateModule(Transform):
         if not self.trainable:
             kr = frozen_in_eager(kr, dt, key=(cfg, "cqt_kernels_real"), design=lambda: plan.packed_real)
             ki = frozen_in_eager(ki, dt, key=(cfg, "cqt_kernels_imag"), design=lambda: plan.packed_imag)
-        spec = FM.multirate_cqt(x, kr.to(dt), ki.to(dt), plan, pad_mode=self.pad_mode, indices=self._indices)
+        spec = FM.multirate_cqt_with_indices(
+            x, kr.to(dt), ki.to(dt), plan, pad_mode=self.pad_mode, indices=self._indices
+        )
         if scale is not None:
             spec = spec * scale.to(dt)[:, None]
         return spec, out_dtype

@@ -25,9 +25,9 @@ from tolerances import assert_close
 
 import nnaudio_jax
 import nnaudio_torch
-from nnaudio_jax import _functional_cqt as jax_fcqt
 from nnaudio_jax import functional as jax_functional
-from nnaudio_torch import _functional_cqt as torch_fcqt
+from nnaudio_jax.functional import _cqt as jax_fcqt
+from nnaudio_torch.functional import _cqt as torch_fcqt
 
 #: Spectrogram-in classes: called with 1 and 2 frames (the others with 1-16 samples).
 SPECTRAL_INPUT = {name for name, spec in REGISTRY.items() if spec.make_input.__name__ != "_signal_input"}

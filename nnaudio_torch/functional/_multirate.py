@@ -18,9 +18,9 @@ import torch.nn.functional as F
 from nnaudio_shared import MultiratePlan
 from torch import Tensor
 
-from ._functional_cqt import _compute, cqt_pad
+from ._cqt import _compute, cqt_pad
 
-__all__ = ["halfband_decimate", "multirate_cqt", "multirate_pad", "octave_indices"]
+__all__ = ["halfband_decimate", "multirate_cqt", "multirate_cqt_with_indices", "multirate_pad", "octave_indices"]
 
 
 def halfband_decimate(x: Tensor, odd_taps: Tensor, centre: float, *, chunk: int = 4096) -> Tensor:
@@ -94,9 +94,38 @@ def multirate_cqt(
     plan: MultiratePlan,
     *,
     pad_mode: str,
-    indices: Sequence[Tensor] | None = None,
 ) -> Tensor:
     """Constant-Q inner products, each octave at its own rate.
+
+    Parameters
+    ----------
+    x : Tensor [shape=(..., n)], real
+    kernels_real, kernels_imag : Tensor [shape=(sum(plan.sizes),)]
+        Every bin's kernel at its octave's rate, packed in bin order (:attr:`MultiratePlan.packed_real`).
+    plan : MultiratePlan
+        Static layout: octave levels, frames, decimation filter.
+    pad_mode : {'reflect', 'constant'}
+        Padding of the signal at the full rate (reflection repeats for pads wider than ``x``).
+
+    Returns
+    -------
+    Tensor [shape=(..., n_bins, 1 + n // hop_length)], complex
+        ``X[k, t] = sum_j x[t * hop_length + offsets[k] + j] conj(h_k[j])`` for the full-rate
+        kernels ``h_k`` of the plan, to the decimation filters' accuracy.
+    """
+    return multirate_cqt_with_indices(x, kernels_real, kernels_imag, plan, pad_mode=pad_mode)
+
+
+def multirate_cqt_with_indices(
+    x: Tensor,
+    kernels_real: Tensor,
+    kernels_imag: Tensor,
+    plan: MultiratePlan,
+    *,
+    pad_mode: str,
+    indices: Sequence[Tensor] | None = None,
+) -> Tensor:
+    """:func:`multirate_cqt` with the octaves' gather indices passed in (modules keep them precomputed).
 
     Parameters
     ----------

@@ -1,31 +1,18 @@
-"""Stateless JAX transforms (no Flax): kernels come in as arguments, configuration is static.
-
-Signals are ``(..., time)``; spectrograms ``(..., freq, frames)``. Leading dimensions are
-flattened once at the top of each function and restored at the bottom. These functions do no
-value checks (the modules do) and are safe under ``jax.jit``, ``jax.vmap`` and ``jax.grad``;
-pass every keyword option as a static value.
-"""
+"""Stateless STFT family (JAX, no Flax): framing, forward and inverse STFT, magnitude, phase, power."""
 
 from __future__ import annotations
-
-import math
-from typing import Any
 
 import jax
 import jax.numpy as jnp
 from jax import Array
-from nnaudio_shared import ParameterError
 
 __all__ = [
     "frame",
     "istft",
     "istft_matmul",
     "magnitude",
-    "melspectrogram",
-    "mfcc",
     "overlap_add",
     "phase",
-    "power_to_db",
     "spectral_power",
     "stft",
     "stft_matmul",
@@ -141,19 +128,48 @@ def stft_matmul(
 
 
 def magnitude(spec: Array) -> Array:
-    """``|X|`` with a finite (zero) gradient where ``X == 0``."""
+    """``|X|`` with a finite (zero) gradient where ``X == 0``.
+
+    Parameters
+    ----------
+    spec : Array [shape=(..., freq, frames)], complex
+
+    Returns
+    -------
+    Array [shape=(..., freq, frames)], real
+    """
     return jnp.abs(spec)
 
 
 def phase(spec: Array) -> Array:
-    """``angle(X)`` in ``(-pi, pi]``, 0 with a zero gradient where ``X == 0``."""
+    """``angle(X)`` in ``(-pi, pi]``, 0 with a zero gradient where ``X == 0``.
+
+    Parameters
+    ----------
+    spec : Array [shape=(..., freq, frames)], complex
+
+    Returns
+    -------
+    Array [shape=(..., freq, frames)], real
+    """
     re, im = jnp.real(spec), jnp.imag(spec)
     nonzero = (re != 0) | (im != 0)
     return jnp.arctan2(jnp.where(nonzero, im, 0.0), jnp.where(nonzero, re, 1.0))
 
 
 def spectral_power(spec: Array, power: float = 2.0) -> Array:
-    """``|X| ** power`` with finite gradients everywhere, including ``X == 0``."""
+    """``|X| ** power`` with finite gradients everywhere, including ``X == 0``.
+
+    Parameters
+    ----------
+    spec : Array [shape=(..., freq, frames)], complex
+    power : float > 0
+        Exponent of the magnitude (1: magnitude, 2: power).
+
+    Returns
+    -------
+    Array [shape=(..., freq, frames)], real
+    """
     if power == 1.0:
         return jnp.abs(spec)
     sq = jnp.square(jnp.real(spec)) + jnp.square(jnp.imag(spec))
@@ -161,106 +177,6 @@ def spectral_power(spec: Array, power: float = 2.0) -> Array:
         return sq
     positive = sq > 0
     return jnp.where(positive, jnp.where(positive, sq, 1.0) ** (power / 2.0), 0.0)
-
-
-def _compute_dtype(dtype: Any) -> Any:
-    """float32 for float16/bfloat16 (no intermediate of a reduction, log or power in a half type)."""
-    return jnp.float32 if jnp.dtype(dtype) in (jnp.float16, jnp.bfloat16) else jnp.dtype(dtype)
-
-
-def melspectrogram(power_spec: Array, mel_basis: Array) -> Array:
-    """Apply a mel filterbank.
-
-    Parameters
-    ----------
-    power_spec : Array [shape=(..., n_fft // 2 + 1, frames)]
-    mel_basis : Array [shape=(n_mels, n_fft // 2 + 1)]
-
-    Returns
-    -------
-    Array [shape=(..., n_mels, frames)]
-        In ``power_spec``'s dtype; float16/bfloat16 input is summed in float32.
-    """
-    compute = _compute_dtype(power_spec.dtype)
-    out = jnp.matmul(mel_basis.astype(compute), power_spec.astype(compute), precision=_HIGHEST)
-    return out.astype(power_spec.dtype)
-
-
-def power_to_db(S: Array, *, ref: float = 1.0, amin: float = 1e-10, top_db: float | None = 80.0) -> Array:
-    """Power to decibels with ``top_db`` applied per spectrogram.
-
-    Parameters
-    ----------
-    S : Array [shape=(..., freq, frames)]
-
-    Returns
-    -------
-    Array [shape=(..., freq, frames)]
-        ``10 log10(max(S, amin)) - 10 log10(max(amin, ref))``, clipped from below at
-        ``max - top_db`` where the maximum is over the last two axes of each spectrogram. In
-        ``S``'s dtype; float16/bfloat16 input is computed in float32 (``amin`` and the power of
-        a loud signal are outside float16's range).
-    """
-    if _compute_dtype(S.dtype) != S.dtype:
-        return power_to_db(S.astype(jnp.float32), ref=ref, amin=amin, top_db=top_db).astype(S.dtype)
-    log_spec = 10.0 * jnp.log10(jnp.maximum(S, amin)) - 10.0 * math.log10(max(amin, abs(ref)))
-    if top_db is not None:
-        peak = jnp.max(log_spec, axis=(-2, -1), keepdims=True)
-        log_spec = jnp.maximum(log_spec, peak - top_db)
-    return log_spec
-
-
-def mfcc(
-    mel_spec: Array,
-    dct: Array,
-    *,
-    ref: float = 1.0,
-    amin: float = 1e-10,
-    top_db: float | None = 80.0,
-    dct_sums: Array | None = None,
-    db_floor: Array | None = None,
-) -> Array:
-    """MFCCs from a mel power spectrogram.
-
-    Parameters
-    ----------
-    mel_spec : Array [shape=(..., n_mels, frames)]
-    dct : Array [shape=(n_mfcc, n_mels)]
-    ref, amin, top_db
-        As in :func:`power_to_db`.
-    dct_sums : Array [shape=(n_mfcc,)] or None
-        ``dct @ ones``, the DCT's response to a constant column; ``None``: the sums of ``dct``.
-        For the designed DCT-II, pass the exact values (row 0 sums to ``n_mels`` times its
-        constant, every other row to exactly 0), which the rounded kernel's sums are not.
-    db_floor : Array [shape=broadcastable to (..., 1, 1)] or None
-        Clip the dB values at this level instead of ``top_db`` below each spectrogram's own
-        maximum (then ``top_db`` must be ``None``): the long-audio helpers pass the signal-wide
-        ``peak - top_db`` to every chunk.
-
-    Returns
-    -------
-    Array [shape=(..., n_mfcc, frames)]
-
-    Notes
-    -----
-    Each column's mean dB level ``m`` is taken out before the matmul and put back exactly:
-    ``dct @ (db - m) + dct_sums * m``, equal to ``dct @ db`` in exact arithmetic. In floating
-    point the coefficients no longer carry the rounding of a large common level (about -100 dB at
-    the floor), and a constant column (digital silence) gives the exact DCT of a constant with
-    exact ``dct_sums``. float16/bfloat16 input is computed in float32 (the dB step of a loud
-    signal's power would overflow in float16) and the result cast back.
-    """
-    compute = _compute_dtype(mel_spec.dtype)
-    db = power_to_db(mel_spec.astype(compute), ref=ref, amin=amin, top_db=top_db)
-    if db_floor is not None:
-        if top_db is not None:
-            raise ParameterError("db_floor replaces top_db: pass top_db=None with db_floor")
-        db = jnp.maximum(db, db_floor.astype(compute))
-    dct = dct.astype(compute)
-    sums = jnp.sum(dct, axis=-1) if dct_sums is None else dct_sums.astype(compute)
-    level = jnp.mean(db, axis=-2, keepdims=True)
-    out = jnp.matmul(dct, db - level, precision=_HIGHEST) + sums[:, None] * level
-    return out.astype(mel_spec.dtype)
 
 
 def overlap_add(frames: Array, *, hop_length: int) -> Array:
@@ -360,10 +276,3 @@ def istft_matmul(
         jnp.imag(s), kernel_sin, precision=_HIGHEST
     )
     return _synthesise(frames, window, hop_length=hop_length, center=center, length=length, batch=batch)
-
-
-# The full-rate constant-Q transforms live in their own module, re-exported here.
-from ._functional_cqt import cqt, cqt_fourier  # noqa: E402, F401
-
-# Griffin-Lim and CFP live in their own module (it imports stft/istft from here), re-exported here.
-from ._functional_misc import cfp, griffinlim  # noqa: E402, F401

@@ -21,6 +21,8 @@ import numpy as np
 from jax import Array
 from nnaudio_shared import FactoredGroup, FactoredPlan, PolyphaseLayout, polyphase_geometry
 
+from ._stft import frame
+
 __all__ = ["cqt", "cqt_factored", "cqt_fourier", "cqt_pad", "cqt_weights", "factored_weights"]
 
 _HIGHEST = jax.lax.Precision.HIGHEST
@@ -302,8 +304,6 @@ def cqt_fourier(
     if center:
         p = width // 2
         x2 = cqt_pad(x2, p, p, pad_mode)
-    from .functional import frame  # imported here: functional re-exports this module
-
     frames = frame(x2, n_fft=width, hop_length=hop_length, center=False)  # O(frames * width) for any hop
     if wcos is None or wsin is None:
         spec = jnp.fft.rfft(frames, axis=-1)

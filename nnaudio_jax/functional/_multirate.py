@@ -17,7 +17,7 @@ import numpy as np
 from jax import Array
 from nnaudio_shared import MultiratePlan, OctavePlan
 
-from ._functional_cqt import _compute, cqt_pad
+from ._cqt import _compute, cqt_pad
 
 __all__ = ["halfband_decimate", "multirate_cqt", "multirate_pad"]
 

@@ -30,6 +30,7 @@ __all__ = [
     "cqt_fourier",
     "cqt_pad",
     "cqt_weights",
+    "cqt_with_columns",
     "factored_buffers",
     "factored_weights",
     "layout_columns",
@@ -108,9 +109,52 @@ def cqt(
     center: bool = True,
     pad_mode: str = "reflect",
     scale: Tensor | None = None,
-    columns: Tensor | None = None,
 ) -> Tensor:
     """Full-rate constant-Q transform by polyphase GEMM (exact).
+
+    Parameters
+    ----------
+    x : Tensor [shape=(..., time)], real
+    kernels_real, kernels_imag : Tensor [shape=(sum(sizes),)]
+        Packed kernels (:attr:`nnaudio_shared.CQTKernels.packed_real` / ``packed_imag``).
+    layout : nnaudio_shared.PolyphaseLayout
+        Static layout of the kernels at the hop length (``CQT1992v2Config.layout()``).
+    width : int
+        Frame width (longest kernel rounded up to a power of two): sets the frame positions
+        when ``center=False``.
+    center : bool
+        Frame ``t`` centred at ``t * hop`` (signal padded with ``pad_mode``); else frame ``t``
+        covers ``[t * hop, t * hop + width)``.
+    pad_mode : {'reflect', 'constant'}
+    scale : Tensor [shape=(n_bins,)] or None
+        Per-bin output factor (e.g. ``sqrt(lengths)``).
+
+    Returns
+    -------
+    Tensor [shape=(..., n_bins, frames)], complex
+        ``X[k, t] = scale[k] * sum_j x[c_t + offsets[k] + j] * conj(kernel_k[j])``.
+    """
+    return cqt_with_columns(
+        x, kernels_real, kernels_imag, layout=layout, width=width, center=center, pad_mode=pad_mode, scale=scale
+    )
+
+
+def cqt_with_columns(
+    x: Tensor,
+    kernels_real: Tensor,
+    kernels_imag: Tensor,
+    *,
+    layout: PolyphaseLayout,
+    width: int,
+    center: bool = True,
+    pad_mode: str = "reflect",
+    scale: Tensor | None = None,
+    columns: Tensor | None = None,
+) -> Tensor:
+    """:func:`cqt` with the layout's gather index passed in (modules keep it as a buffer).
+
+    Nothing is then built from NumPy inside the call, so a module's compiled graph has no
+    host-to-device copy and the index follows the module's ``.to(device)``.
 
     Parameters
     ----------
