@@ -9,6 +9,7 @@ every numerical JAX test of the session.
 
 from __future__ import annotations
 
+import gc
 import os
 
 os.environ.setdefault("NNAUDIO_DISABLE_CITATION_REMINDER", "1")
@@ -30,6 +31,21 @@ SR = 8000
 #: Default signal length: one second.
 LENGTH = 8000
 SEED = 20240917
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _release_compiled_programs():  # noqa: ANN202
+    """Drop JAX's compiled programs after each test file.
+
+    Every XLA CPU executable keeps about 15 memory mappings until its cache entry goes; the
+    whole suite compiles thousands of programs, and one process passed Linux's default
+    ``vm.max_map_count`` (65530) at about two thirds of the suite, where XLA's compiler then
+    crashed (a segmentation fault while mapping a new program). Clearing per file keeps the
+    count near that of the largest file.
+    """
+    yield
+    jax.clear_caches()
+    gc.collect()
 
 
 @pytest.fixture(params=sorted(BACKENDS), ids=lambda name: name)
