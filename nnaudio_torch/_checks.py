@@ -101,8 +101,12 @@ def _check_device(x: Tensor, device: torch.device | None, name: str) -> None:
 
 
 def _from_numpy(x: np.ndarray) -> Tensor:
-    # np.ascontiguousarray would turn a 0-d array into 1-d; copy only when needed.
-    return torch.from_numpy(x if x.flags.c_contiguous else x.copy(order="C"))
+    # np.ascontiguousarray would turn a 0-d array into 1-d; copy only when needed: for a layout
+    # torch cannot view, and for read-only arrays (np.load(mmap_mode="r"), np.frombuffer), which
+    # torch.from_numpy would share while warning that writes through the tensor are undefined.
+    if x.flags.c_contiguous and x.flags.writeable:
+        return torch.from_numpy(x)
+    return torch.from_numpy(x.copy(order="C"))
 
 
 def _check_empty_batch(shape: tuple[int, ...], name: str) -> None:

@@ -20,6 +20,7 @@ check (tested).
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -266,6 +267,20 @@ def test_torch_rejects_tensors_on_another_device_and_moves_numpy_to_the_kernels(
         out = getattr(m, "forward" if case.method == "__call__" else case.method)(inp, **case.call)
     assert out.device.type == "meta"
     assert tuple(out.shape) == _eager(TORCH, case.build(TORCH, "float32"), inp, case).shape
+
+
+def test_torch_takes_read_only_numpy_without_a_warning(tmp_path):
+    """A read-only array (``np.load(mmap_mode="r")``, the README's long-audio route) is copied, not
+    shared: ``torch.from_numpy`` of it warns that writes are undefined, once per process."""
+    x = np.random.default_rng(0).standard_normal(4000).astype(np.float32)
+    np.save(tmp_path / "x.npy", x)
+    ro = np.load(tmp_path / "x.npy", mmap_mode="r")
+    assert not ro.flags.writeable
+    m = TORCH.build("STFT", n_fft=256, hop_length=64)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = m(ro)
+    np.testing.assert_array_equal(out.numpy(), m(x).numpy())
 
 
 @pytest.mark.parametrize("case", [pytest.param(c, id=n) for n, c in REPS.items()])
