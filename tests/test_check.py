@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 import soundfile as sf
 from nnaudio_shared import ParameterError
-from nnaudio_shared._interop import CHECK_TOLERANCES, REGISTRY, TransformSpec, octave_outputs
+from nnaudio_shared._interop import CHECK_TOLERANCES, REGISTRY, Tolerance, TransformSpec, octave_outputs
 from tolerances import TOLERANCES
 
 from nnaudio_cli import check_consistency, main
-from nnaudio_cli._check import parse_set
+from nnaudio_cli._check import FLOAT32_TOLERANCES, parse_set
 
 ROW = re.compile(r"^(output.*?)\s+\((?:\d+, )*\d*,?\)\s+(\S+)\s+(\S+)\s+(\S+)\s+(ok|FAIL.*)$", re.MULTILINE)
 
@@ -25,7 +25,7 @@ def test_every_registered_transform_agrees_across_backends(name, dtype):
     spec = REGISTRY[name]
     report = check_consistency(name, spec.example, seconds=0.5, sr=8000 if spec.sr_arg else None, dtype=dtype, repeat=1)
     assert report.transform == name and report.dtype == dtype
-    assert report.tolerance == CHECK_TOLERANCES[spec.check_kind][dtype]
+    assert report.tolerance == _expected_tolerance(name, dtype)
     assert report.outputs and all(math.isfinite(o.rel_l2) for o in report.outputs)
     assert report.passed, report.format()
     assert report.torch_ms > 0 and report.jax_ms > 0 and report.jax_compile_ms > 0
@@ -36,6 +36,47 @@ def test_every_registered_transform_agrees_across_backends(name, dtype):
         for limit in ("rel_l2", "rel_max", "abs_max"):
             bound = getattr(tol, limit)
             assert bound is None or getattr(o, limit) <= bound, (o.name, limit, getattr(o, limit), bound)
+
+
+def _expected_tolerance(name, dtype):
+    if dtype == "float32" and name in FLOAT32_TOLERANCES:
+        return Tolerance(**FLOAT32_TOLERANCES[name])
+    return CHECK_TOLERANCES[REGISTRY[name].check_kind][dtype]
+
+
+@pytest.mark.parametrize("name", sorted(REGISTRY))
+def test_every_transform_passes_at_its_default_configuration(name, capsys):
+    """``nnaudio check -t NAME`` with no constructor argument exits 0 on the built-in signal (float32).
+
+    Short signal and one timed call for speed; the configuration is the transform's defaults
+    (Griffin_Lim's n_fft, which has none, is the check's documented 2048; CQT1992's defaults
+    make the check choose 88200 Hz).
+    """
+    rc = main(["check", "--transform", name, "--seconds", "0.5", "--repeat", "1"])
+    out = capsys.readouterr().out
+    assert rc == 0, out
+    assert "PASS" in out and f"tolerance ({name}, float32)" in out
+    if name == "Griffin_Lim":
+        assert "note: n_fft=2048 chosen by the check" in out
+    elif name == "CQT1992":
+        assert "note: sr=88200 chosen by the check" in out and "@ 88200 Hz" in out
+    else:
+        assert "note:" not in out
+
+
+def test_float32_tolerance_rows_name_registered_transforms():
+    assert set(FLOAT32_TOLERANCES) <= set(REGISTRY)
+    for row in FLOAT32_TOLERANCES.values():
+        assert row and all(0 < v < 1e-2 for v in row.values())
+
+
+def test_the_chosen_rate_and_required_values_never_override_the_user():
+    with pytest.raises(ParameterError, match="above the Nyquist frequency"):
+        check_consistency("CQT1992", sr=22050, seconds=0.1, repeat=1)
+    with pytest.raises(ParameterError, match="above the Nyquist frequency"):
+        check_consistency("CQT1992", {"sr": 22050}, seconds=0.1, repeat=1)
+    report = check_consistency("Griffin_Lim", {"n_fft": 256, "n_iter": 2}, seconds=0.1, repeat=1)
+    assert report.config["n_fft"] == 256 and not report.notes
 
 
 #: The suite's tolerance kind (tests/tolerances.py) for each kind of the package's check table.
@@ -91,8 +132,6 @@ def test_check_rejects_bad_arguments():
         check_consistency("stft", {"n_fft": -1})
     with pytest.raises(ParameterError, match="dtype"):
         check_consistency("stft", {"dtype": "float64"})
-    with pytest.raises(ParameterError, match="missing 1 required positional argument"):
-        check_consistency("Griffin_Lim", {})
     with pytest.raises(ParameterError, match="differs from the signal's sample rate"):
         check_consistency("mel", {"sr": 16000}, sr=8000)
     with pytest.raises(ParameterError, match="signal has shape"):
