@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import statistics
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,7 +18,34 @@ from ._errors import UserError
 from ._limits import MAX_REPEAT, MAX_SAMPLES, MAX_SECONDS, MAX_SR, SIZE_LIMITS, bounded_float, bounded_int
 from ._signal import read_mono, synthetic_signal
 
-__all__ = ["BackendResult", "CompareSpec", "add_parser", "relative_errors", "run"]
+__all__ = ["BackendResult", "CompareSpec", "add_parser", "default_out_path", "relative_errors", "run"]
+
+#: Folder, under the platform's temporary directory, of the figures written without ``--out``.
+DEFAULT_OUT_DIR = "nnaudio_compare"
+
+
+def default_out_path(transform: str, file: str | None) -> str:
+    """Return where ``nnaudio compare`` writes its figure when ``--out`` is not given.
+
+    Parameters
+    ----------
+    transform : str
+        The compared transform (``'stft'``, ``'mel'``, ``'mfcc'``).
+    file : str or None
+        The analysed audio file, ``None`` for the built-in signal.
+
+    Returns
+    -------
+    str
+        ``<temp dir>/nnaudio_compare/<transform>_<file stem or 'synthetic'>.png`` (the temp dir
+        is :func:`tempfile.gettempdir`, e.g. ``/tmp``): outside the working directory, one file
+        per transform and input, replaced by the next run on the same ones. The folder is not
+        created here.
+    """
+    stem = "synthetic" if file is None else os.path.splitext(os.path.basename(file))[0]
+    stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", stem).strip("._") or "audio"
+    return os.path.join(tempfile.gettempdir(), DEFAULT_OUT_DIR, f"{transform}_{stem}.png")
+
 
 Transform = Literal["stft", "mel", "mfcc"]
 PadMode = Literal["reflect", "constant"]
@@ -112,7 +141,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         description=(
             "Compute one transform (magnitude STFT, mel spectrogram or MFCC) with nnaudio_torch, "
             "nnaudio_jax (jax.jit) and librosa (float64 reference); print their agreement and "
-            "timings and write a PNG with the three spectrograms side by side."
+            "timings and write a PNG with the three spectrograms side by side (by default under the "
+            f"platform's temporary directory, {os.path.join(tempfile.gettempdir(), DEFAULT_OUT_DIR)}; the "
+            "path is printed)."
         ),
         epilog=(
             f"Limits (so that a typo cannot allocate gigabytes or run for hours): at most {MAX_SAMPLES} samples "
@@ -171,9 +202,11 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--out",
-        default="nnaudio_compare.png",
+        default=None,
         metavar="PNG",
-        help="where to write the figure (default ./nnaudio_compare.png)",
+        help="where to write the figure (default: "
+        f"{os.path.join(tempfile.gettempdir(), DEFAULT_OUT_DIR, 'TRANSFORM_NAME.png')}, NAME being the audio "
+        "file's stem or 'synthetic'; the folder is created if needed)",
     )
     p.add_argument(
         "--seconds",
@@ -403,11 +436,18 @@ def run(args: argparse.Namespace) -> int:
             )
         source = repr(args.file)
     spec = _resolve(args, sr)
-    out_path = os.path.abspath(args.out)
+    out = args.out
+    if out is None:
+        out = default_out_path(args.transform, args.file)
+        try:
+            os.makedirs(os.path.dirname(out), mode=0o700, exist_ok=True)
+        except OSError as e:
+            raise UserError(f"cannot create {os.path.dirname(out)!r} for the figure: {e.strerror or e}") from None
+    out_path = os.path.abspath(out)
     if os.path.isdir(out_path):
-        raise UserError(f"--out {args.out!r} is a directory")
+        raise UserError(f"--out {out!r} is a directory")
     if not os.path.isdir(os.path.dirname(out_path)):
-        raise UserError(f"cannot write {args.out!r}: no such directory {os.path.dirname(out_path)!r}")
+        raise UserError(f"cannot write {out!r}: no such directory {os.path.dirname(out_path)!r}")
 
     results = {
         "torch": _run_torch(spec, y, args.repeat),
@@ -437,6 +477,6 @@ def run(args: argparse.Namespace) -> int:
     try:
         plot_comparison(out_path, spec=spec, results=results, errors=errors, title=f"{title}\n{spec.describe()}")
     except OSError as e:
-        raise UserError(f"cannot write {args.out!r}: {e.strerror or e}") from None
+        raise UserError(f"cannot write {out!r}: {e.strerror or e}") from None
     print(f"\nwrote {out_path}")
     return 0

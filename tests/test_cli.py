@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +13,7 @@ import pytest
 import soundfile as sf
 
 from nnaudio_cli import main
+from nnaudio_cli._compare import default_out_path
 from nnaudio_cli._signal import read_mono, synthetic_signal
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -58,13 +60,35 @@ def test_compare_synthetic(tmp_path, capsys, transform, extra):
 
 
 def test_compare_default_output_path_and_constant_padding(tmp_path, capsys, monkeypatch):
-    monkeypatch.chdir(tmp_path)
+    """Without --out the figure goes to <temp dir>/nnaudio_compare/, not the working directory."""
+    work, temp = tmp_path / "work", tmp_path / "temp"
+    work.mkdir()
+    temp.mkdir()
+    monkeypatch.chdir(work)
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
     rc = main(["compare", "--seconds", "0.5", "--pad-mode", "constant", "--n-mels", "32", *SMALL])
     captured = capsys.readouterr()
     assert rc == 0, captured.err
-    assert_png(tmp_path / "nnaudio_compare.png")
+    expected = temp / "nnaudio_compare" / "mel_synthetic.png"
+    assert_png(expected)
+    assert f"wrote {expected}" in captured.out
+    assert list(work.iterdir()) == []
     assert_agreement(captured.out)
     assert "pad_mode=constant" in captured.out
+
+
+def test_default_output_path_names_transform_and_input(tmp_path, monkeypatch):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    folder = tmp_path / "nnaudio_compare"
+    assert default_out_path("stft", None) == str(folder / "stft_synthetic.png")
+    assert default_out_path("mfcc", "/data/my take #2.flac") == str(folder / "mfcc_my_take_2.png")
+    assert default_out_path("mel", "###.wav") == str(folder / "mel_audio.png")
+
+
+def test_help_states_the_default_output_folder(capsys):
+    assert main(["compare", "--help"]) == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert "nnaudio_compare" in text and "temporary directory" in text
 
 
 def test_compare_stereo_wav(tmp_path, capsys):
