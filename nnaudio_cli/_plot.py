@@ -9,7 +9,7 @@ import numpy as np
 if TYPE_CHECKING:
     from ._compare import BackendResult, CompareSpec
 
-__all__ = ["plot_comparison"]
+__all__ = ["display_images", "plot_comparison"]
 
 _LABELS = {
     "torch": "nnaudio_torch (float32)",
@@ -20,13 +20,40 @@ _TOP_DB = 80.0
 
 
 def _to_display(out: np.ndarray, transform: str, ref: float) -> np.ndarray:
-    """Magnitude -> dB (stft), power -> dB (mel), MFCC unchanged; dB clipped 80 dB below ``ref``."""
+    """Magnitude -> dB (stft), power -> dB (mel), MFCC unchanged; dB clipped 80 dB below ``ref``.
+
+    Values at or below librosa's ``amin`` (1e-5 magnitude, 1e-10 power), digital silence
+    included, are drawn at the floor (-80 dB), also when the whole reference is silent: without
+    this an all-zero output, normalised to its own maximum, would be 0 dB, the loudest colour.
+    """
     if transform == "mfcc":
         return out.astype(np.float64)
     factor = 20.0 if transform == "stft" else 10.0
     amin = 1e-5 if transform == "stft" else 1e-10
-    db = factor * np.log10(np.maximum(np.abs(out.astype(np.float64)), amin) / max(ref, amin))
-    return np.maximum(db, -_TOP_DB)
+    mag = np.abs(out.astype(np.float64))
+    db = factor * np.log10(np.maximum(mag, amin) / max(ref, amin))
+    return np.where(mag <= amin, -_TOP_DB, np.maximum(db, -_TOP_DB))
+
+
+def display_images(results: dict[str, BackendResult], transform: str) -> dict[str, np.ndarray | None]:
+    """Return the arrays :func:`plot_comparison` draws, one per backend (``None``: unavailable).
+
+    Parameters
+    ----------
+    results : dict of str to BackendResult
+        Must contain ``'librosa'`` with an output: its maximum is the 0 dB reference of all three.
+    transform : {'stft', 'mel', 'mfcc'}
+
+    Returns
+    -------
+    dict of str to np.ndarray [shape=(F, T)] or None
+        dB re the librosa maximum in ``[-80, 0]`` (stft, mel; silence at -80, the bottom of the
+        colour scale), or the MFCCs unchanged.
+    """
+    ref_out = results["librosa"].out
+    assert ref_out is not None
+    ref = float(np.max(np.abs(ref_out))) if ref_out.size else 0.0
+    return {n: None if r.out is None else _to_display(r.out, transform, ref) for n, r in results.items()}
 
 
 def plot_comparison(
@@ -66,10 +93,7 @@ def plot_comparison(
     from matplotlib.figure import Figure
     from matplotlib.ticker import MaxNLocator
 
-    ref_out = results["librosa"].out
-    assert ref_out is not None
-    ref = float(np.max(np.abs(ref_out)))
-    images = {n: None if r.out is None else _to_display(r.out, spec.transform, ref) for n, r in results.items()}
+    images = display_images(results, spec.transform)
     ref_img = images["librosa"]
     assert ref_img is not None
     if spec.transform == "mfcc":

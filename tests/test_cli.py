@@ -12,8 +12,9 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from nnaudio_cli import main
-from nnaudio_cli._compare import default_out_path
+from nnaudio_cli import _plot, main
+from nnaudio_cli._compare import BackendResult, default_out_path
+from nnaudio_cli._plot import display_images
 from nnaudio_cli._signal import read_mono, synthetic_signal
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -250,3 +251,42 @@ def test_help_states_the_limits(capsys):
     assert main(["compare", "--help"]) == 0
     out = " ".join(capsys.readouterr().out.split())
     assert "at most 16384" in out and "16777216 samples" in out and "0 < S <= 600" in out
+
+
+@pytest.mark.parametrize("transform", ["stft", "mel"])
+def test_silence_is_drawn_at_the_floor_of_the_colour_scale(transform):
+    """Digital silence is -80 dB (the bottom colour), never 0 dB, also when everything is silent."""
+    silent = np.zeros((5, 4))
+    half = silent.copy()
+    half[:, 2:] = 3.0
+    for ref in (silent, half):
+        results = {
+            "torch": BackendResult("torch", out=ref.astype(np.float32)),
+            "jax": BackendResult("jax", unavailable="not installed"),
+            "librosa": BackendResult("librosa", out=ref),
+        }
+        images = display_images(results, transform)
+        assert images["jax"] is None
+        for name in ("torch", "librosa"):
+            image = images[name]
+            assert image is not None
+            np.testing.assert_array_equal(image[:, :2], -80.0)
+            np.testing.assert_array_equal(image[:, 2:], -80.0 if ref is silent else 0.0)
+
+
+def test_compare_draws_a_silent_file_at_the_floor(tmp_path, capsys, monkeypatch):
+    drawn: list[dict] = []
+
+    def record(results, transform):
+        images = display_images(results, transform)
+        drawn.append(images)
+        return images
+
+    monkeypatch.setattr(_plot, "display_images", record)
+    path = tmp_path / "silence.wav"
+    sf.write(path, np.zeros(8000, dtype=np.float32), 16000, subtype="FLOAT")
+    rc = main(["compare", str(path), "--transform", "stft", "--out", str(tmp_path / "s.png"), *SMALL])
+    assert rc == 0, capsys.readouterr().err
+    assert len(drawn) == 1
+    for name in ("torch", "jax", "librosa"):
+        np.testing.assert_array_equal(drawn[0][name], -80.0)
