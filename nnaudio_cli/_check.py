@@ -596,7 +596,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
             "built-in synthetic signal, and report the relative error of every output (per octave for "
             "constant-Q transforms) and the timings. Tolerances: in float32 a measured row per transform "
             "(nnaudio_cli._check.FLOAT32_TOLERANCES), in float64 the package's table "
-            "(nnaudio_shared._interop.CHECK_TOLERANCES). Every transform passes at its default "
+            "(nnaudio_shared._interop.CHECK_TOLERANCES). Every transform can be checked at its default "
             "configuration: Griffin_Lim, which has no default n_fft, is checked with n_fft=2048 unless "
             "--set gives one, and CQT1992, whose default bins reach 27.7 kHz, on a built-in signal at "
             f"88200 Hz unless --sr or --set sr gives a rate; the report notes such choices. Transforms: {names}."
