@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import scipy.signal
 
-from ._config import _Config, n_frames
+from ._config import StateEntry, _Config, n_frames
 from ._errors import ParameterError
 from ._validate import check_float, check_int
 
@@ -224,13 +224,13 @@ class CFPConfig(_Config):
         """``freq2logfreq_matrix`` and ``quef2logfreq_matrix`` (see :func:`cfp_logfreq_matrices`)."""
         return cfp_logfreq_matrices(fr=self.fr, fs=self.fs, fc=self.fc, tc=self.tc, NumPerOct=self.NumPerOct)
 
-    def state_shapes(self) -> dict[str, tuple[int, ...]]:
+    def state_spec(self) -> tuple[StateEntry, ...]:
         """``h`` ``(window_size,)`` and the two log-frequency matrices ``(n_bins, HighFreqIdx / HighQuefIdx)``."""
-        return {
-            "h": (self.window_size,),
-            "freq2logfreq_matrix": (self.n_bins, self.high_freq_idx),
-            "quef2logfreq_matrix": (self.n_bins, self.high_quef_idx),
-        }
+        return (
+            StateEntry("h", (self.window_size,), design=self.window),
+            StateEntry("freq2logfreq_matrix", (self.n_bins, self.high_freq_idx), design=lambda: self.matrices()[0]),
+            StateEntry("quef2logfreq_matrix", (self.n_bins, self.high_quef_idx), design=lambda: self.matrices()[1]),
+        )
 
     def design_size(self) -> int:
         """Add the ``N // 2`` frequency grid of the matrices' design and the ``N``-point FFT of every call."""

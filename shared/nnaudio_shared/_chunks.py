@@ -16,11 +16,11 @@ Pure Python; imports no framework. The backends' ``chunked`` helpers execute the
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from ._config import n_frames
+from ._config import _Config, n_frames
 from ._errors import ParameterError
 from ._validate import check_choice, check_int
 
@@ -110,80 +110,84 @@ def plan_chunks(n_samples: int, geometry: FrameGeometry, *, chunk_frames: int) -
     return plan
 
 
-def _stft_geometry(stft: Any, frame_axis: int = -1, global_top_db: float | None = None) -> FrameGeometry:
-    return FrameGeometry(int(stft.hop_length), int(stft.n_fft), bool(stft.center), frame_axis, global_top_db)
-
-
-def _output_format(m: Any, call: Mapping[str, Any]) -> str:
-    """Return the call's ``output_format`` override (validated before any chunk runs) or the module's."""
+def _output_format(call: Mapping[str, Any]) -> str | None:
+    """Return the call's ``output_format`` override (validated before any chunk runs), or ``None``."""
     fmt = call.get("output_format")
     if fmt is None:
-        return str(m.output_format)
+        return None
     return str(check_choice("output_format", fmt, ("Magnitude", "Complex", "Phase")))
 
 
-def _stft(m: Any, call: Mapping[str, Any]) -> FrameGeometry:
-    fmt = _output_format(m, call)
-    return _stft_geometry(m, -2 if fmt == "Complex" else -1)
+def _registered_config(name: str) -> Any:
+    from ._interop import REGISTRY  # the registry imports every configuration
+
+    spec = REGISTRY.get(name)
+    return None if spec is None else spec.config
 
 
-def _cqt(m: Any, call: Mapping[str, Any]) -> FrameGeometry:
-    fmt = _output_format(m, call)
-    return FrameGeometry(int(m.hop_length), int(m.config.width), bool(m.center), -2 if fmt == "Complex" else -1)
+def _chunkable_names() -> list[str]:
+    """Class names of the registered transforms whose configuration declares a frame geometry."""
+    from ._interop import REGISTRY
+
+    return sorted(n for n, s in REGISTRY.items() if isinstance(s.config, type) and _framewise(s.config))
 
 
-def _multirate(m: Any, call: Mapping[str, Any]) -> FrameGeometry:
-    """CQT2010 / CQT2010v2 / VQT: centred frames whose support is the kernels plus the decimation chain.
+def _framewise(config: Any) -> bool:
+    return isinstance(config, type) and issubclass(config, _Config) and config.framewise()
 
-    The signal is decimated on a grid anchored at frame centres (sample 0 and every hop multiple
-    sit on it at every level, since a level ``l`` is used only when ``2 ** l`` divides the hop),
-    so a segment that starts on a hop multiple is decimated on the one-shot grid. Frame ``t``
-    reads the full-rate samples within ``kernel_left`` / ``kernel_right`` of its centre, widened
-    by the decimation filters' reach; a symmetric support of twice the larger side (+ 2) covers it.
+
+def _from_config(m: Any, call: Mapping[str, Any]) -> FrameGeometry:
+    geometry = m.config.frame_geometry(_output_format(call))
+    assert geometry is not None
+    return cast(FrameGeometry, geometry)
+
+
+class _FrameGeometryTable(Mapping[str, Callable[[Any, Mapping[str, Any]], FrameGeometry]]):
+    """Read-only view kept for compatibility: chunkable class name -> ``f(module, call_kwargs)``.
+
+    Derived from the registry and each configuration's :meth:`~nnaudio_shared._config._Config.frame_geometry`;
+    a new framewise transform joins by declaring its frame geometry in its configuration.
     """
-    plan = m.config.plan()
-    side = max(plan.kernel_left, plan.kernel_right) + plan.filter_reach + 1
-    fmt = _output_format(m, call)
-    return FrameGeometry(int(m.hop_length), 2 * side, True, -2 if fmt == "Complex" else -1)
+
+    def __getitem__(self, name: str) -> Callable[[Any, Mapping[str, Any]], FrameGeometry]:
+        if not _framewise(_registered_config(name)):
+            raise KeyError(name)
+        return _from_config
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(_chunkable_names())
+
+    def __len__(self) -> int:
+        return len(_chunkable_names())
+
+    def __repr__(self) -> str:
+        return f"FRAME_GEOMETRY({_chunkable_names()})"
 
 
-#: Frame geometry by class name (the same in both backends): ``f(module, call_kwargs)``. A new
-#: framewise transform joins :func:`nnaudio_torch.chunked` / :func:`nnaudio_jax.chunked` with
-#: one entry here.
-FRAME_GEOMETRY: dict[str, Callable[[Any, Mapping[str, Any]], FrameGeometry]] = {
-    "STFT": _stft,
-    "MelSpectrogram": lambda m, call: _stft_geometry(m.stft),
-    "MFCC": lambda m, call: _stft_geometry(m.melspec_layer.stft, global_top_db=m.top_db),
-    "Gammatonegram": lambda m, call: _stft_geometry(m.stft),
-    # constant-Q at full rate: frames of the longest kernel (config.width), centred like the STFT
-    "CQT1992v2": lambda m, call: _cqt(m, call),
-    "CQT1992": lambda m, call: _cqt(m, call),
-    # multirate constant-Q: the same centred framing, support widened by the decimation filters
-    "CQT2010v2": lambda m, call: _multirate(m, call),
-    "CQT2010": lambda m, call: _multirate(m, call),
-    "VQT": lambda m, call: _multirate(m, call),
-}
+#: Frame geometry by class name (deprecated view, derived from the configurations' declarations:
+#: :meth:`frame_geometry` of ``module.config``). Kept so existing imports keep working.
+FRAME_GEOMETRY: Mapping[str, Callable[[Any, Mapping[str, Any]], FrameGeometry]] = _FrameGeometryTable()
 
 
 def frame_geometry(module: Any, call: Mapping[str, Any]) -> FrameGeometry:
     """Return the :class:`FrameGeometry` of ``module`` called with keywords ``call``.
 
+    Reads the declaration of ``module.config`` (:meth:`frame_geometry` of its configuration).
+
     Raises
     ------
     ParameterError
-        If the module's class has no entry in :data:`FRAME_GEOMETRY` (not a framewise transform
-        of a signal, e.g. an inverse).
+        If the module's configuration declares no frame geometry (not a framewise transform of
+        a signal, e.g. an inverse), or ``call`` has a keyword the module's call does not take.
     """
-    name = type(module).__name__
-    try:
-        geometry = FRAME_GEOMETRY[name]
-    except KeyError:
+    config = getattr(module, "config", None)
+    if not _framewise(type(config)):
         raise ParameterError(
-            f"module={name} is invalid for chunked processing: supported are {sorted(FRAME_GEOMETRY)} "
-            "(framewise transforms of a signal)"
-        ) from None
+            f"module={type(module).__name__} is invalid for chunked processing: supported are "
+            f"{_chunkable_names()} (framewise transforms of a signal)"
+        )
     _check_call_keywords(module, call)
-    return geometry(module, call)
+    return _from_config(module, call)
 
 
 def _check_call_keywords(module: Any, call: Mapping[str, Any]) -> None:

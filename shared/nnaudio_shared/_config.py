@@ -10,8 +10,9 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 import numpy as np
 import scipy.signal
@@ -23,6 +24,9 @@ from ._mel import mel_filterbank
 from ._validate import check_bool, check_choice, check_float, check_int, check_optional_float
 from ._windows import WindowSpec, check_window_spec, get_window, pad_center
 
+if TYPE_CHECKING:
+    from ._chunks import FrameGeometry
+
 __all__ = [
     "ISTFTConfig",
     "MFCCConfig",
@@ -30,6 +34,7 @@ __all__ = [
     "OutputFormat",
     "PadMode",
     "STFTConfig",
+    "StateEntry",
     "check_signal_length",
     "n_frames",
 ]
@@ -85,6 +90,51 @@ def prefixed(prefix: str, shapes: dict[str, tuple[int, ...]]) -> dict[str, tuple
     return {prefix + k: v for k, v in shapes.items()}
 
 
+@dataclass(frozen=True)
+class StateEntry:
+    """One array of a module's state, as its configuration declares it (see :meth:`_Config.state_spec`).
+
+    Attributes
+    ----------
+    name : str
+        Dotted state name, the checkpoint key: torch ``state_dict()`` key and ``nnx.state`` path
+        (``'mel_basis'``, ``'stft.wcos'``).
+    shape : tuple of int
+        Its shape; a dimension of ``-1`` is known only after the design (packed kernels).
+    trainable : bool
+        ``nn.Parameter`` / ``nnx.Param`` when ``True``; a buffer / ``nnaudio_jax.Buffer`` otherwise.
+    nonnegative : bool
+        Non-negative by construction (a filterbank of a power spectrogram): training helpers
+        (``project_nonnegative``) clamp it at zero when it is trainable.
+    dtype_kind : {'f'}
+        NumPy dtype kind: every state array is floating point, in the module's kernel dtype.
+    design : callable () -> np.ndarray or None
+        The float64 design of the initial value (computed when called; compared by name only).
+    """
+
+    name: str
+    shape: tuple[int, ...]
+    trainable: bool = False
+    nonnegative: bool = False
+    dtype_kind: Literal["f"] = "f"
+    design: Callable[[], np.ndarray] | None = field(default=None, compare=False, repr=False)
+
+
+def prefixed_spec(prefix: str, entries: Sequence[StateEntry]) -> tuple[StateEntry, ...]:
+    """``entries`` with ``prefix`` before every name (the declaration of a nested module)."""
+    return tuple(dataclasses.replace(e, name=prefix + e.name) for e in entries)
+
+
+def frames_of(
+    hop_length: int, n_fft: int, center: bool, output_format: str, global_top_db: float | None = None
+) -> FrameGeometry:
+    """Return the :class:`~nnaudio_shared._chunks.FrameGeometry` of a framewise output (``'Complex'``: frames at axis -2)."""
+    from ._chunks import FrameGeometry  # _chunks imports this module
+
+    frame_axis = -2 if output_format == "Complex" else -1
+    return FrameGeometry(int(hop_length), int(n_fft), bool(center), frame_axis, global_top_db)
+
+
 def n_frames(n_samples: int, *, n_fft: int, hop_length: int, center: bool) -> int:
     """Return the number of STFT frames for a signal of ``n_samples`` samples."""
     padded = n_samples + 2 * (n_fft // 2) if center else n_samples
@@ -128,13 +178,45 @@ class _Config:
     def __hash__(self) -> int:
         return hash(self._key())
 
+    def state_spec(self) -> tuple[StateEntry, ...]:
+        """Declare, once, the module state this configuration builds (without designing it).
+
+        One :class:`StateEntry` per state array: name (checkpoint key), shape, trainable or not
+        (from the configuration's ``trainable*`` flags), non-negative or not, and its design
+        (a callable, evaluated only when called). Modules, interop, state files, training helpers
+        and the tests read this declaration instead of matching class names or attribute paths.
+        """
+        raise NotImplementedError(f"{type(self).__name__} does not declare its state")
+
     def state_shapes(self) -> dict[str, tuple[int, ...]]:
         """Names and shapes of the module state this configuration builds, without designing it.
 
         Cheap (no kernel is designed): state files are checked against it before anything is
         built. A dimension of ``-1`` is known only after the design (multirate packed kernels).
+        Derived from :meth:`state_spec`.
         """
-        raise NotImplementedError(f"{type(self).__name__} does not declare its state shapes")
+        return {e.name: e.shape for e in self.state_spec()}
+
+    @classmethod
+    def framewise(cls) -> bool:
+        """Whether modules of this configuration frame a signal (``frame_geometry`` is not ``None``)."""
+        return cls.frame_geometry is not _Config.frame_geometry
+
+    def frame_geometry(self, output_format: str | None = None) -> FrameGeometry | None:
+        """How the module cuts its input signal into frames, for chunked processing.
+
+        Parameters
+        ----------
+        output_format : str or None
+            The call's ``output_format`` (validated by the caller); ``None``: the configuration's.
+
+        Returns
+        -------
+        FrameGeometry or None
+            ``None`` when the module is not a framewise transform of a signal (inverses,
+            Griffin-Lim, CFP): it cannot be chunked.
+        """
+        return None
 
     def design_size(self) -> int:
         """Upper estimate of the float64 elements that designing (and calling) this module allocates.
@@ -256,12 +338,21 @@ class STFTConfig(_Config):
         """Raise :class:`ParameterError` if ``n_samples`` is too short for this configuration."""
         check_signal_length(n_samples, n_fft=self.n_fft, center=self.center, pad_mode=self.pad_mode)
 
-    def state_shapes(self) -> dict[str, tuple[int, ...]]:
+    def state_spec(self) -> tuple[StateEntry, ...]:
         """``window`` ``(n_fft,)``; ``wcos``/``wsin`` ``(freq_bins, n_fft)`` when trainable or not uniform."""
-        out: dict[str, tuple[int, ...]] = {"window": (self.n_fft,)}
+        out = [StateEntry("window", (self.n_fft,), design=self.window_array)]
         if self.trainable or not self.uses_fft:
-            out["wcos"] = out["wsin"] = (cast(int, self.freq_bins), self.n_fft)
-        return out
+            shape = (cast(int, self.freq_bins), self.n_fft)
+            out += [
+                StateEntry("wcos", shape, self.trainable, design=lambda: self.kernels().wcos),
+                StateEntry("wsin", shape, self.trainable, design=lambda: self.kernels().wsin),
+            ]
+        return tuple(out)
+
+    def frame_geometry(self, output_format: str | None = None) -> FrameGeometry:
+        """Frames of ``n_fft`` samples every ``hop_length``; a complex output has a trailing (real, imag) axis."""
+        fmt = self.output_format if output_format is None else output_format
+        return frames_of(cast(int, self.hop_length), self.n_fft, self.center, fmt)
 
 
 def _check_nola(window: np.ndarray, n_fft: int, hop_length: int) -> None:
@@ -335,12 +426,16 @@ class ISTFTConfig(_Config):
         """One-sided inverse DFT kernels ``kernel_cos``, ``kernel_sin`` of shape ``(n_fft//2+1, n_fft)``."""
         return istft_kernels(n_fft=self.n_fft)
 
-    def state_shapes(self) -> dict[str, tuple[int, ...]]:
+    def state_spec(self) -> tuple[StateEntry, ...]:
         """``window`` ``(n_fft,)``; ``kernel_cos``/``kernel_sin`` ``(n_fft // 2 + 1, n_fft)`` when trainable."""
-        out: dict[str, tuple[int, ...]] = {"window": (self.n_fft,)}
+        out = [StateEntry("window", (self.n_fft,), self.trainable_window, design=self.window_array)]
         if self.trainable_kernels:
-            out["kernel_cos"] = out["kernel_sin"] = (self.n_fft // 2 + 1, self.n_fft)
-        return out
+            shape = (self.n_fft // 2 + 1, self.n_fft)
+            out += [
+                StateEntry("kernel_cos", shape, True, design=lambda: self.kernels()[0]),
+                StateEntry("kernel_sin", shape, True, design=lambda: self.kernels()[1]),
+            ]
+        return tuple(out)
 
 
 def _check_mel_norm(norm: Any) -> Any:
@@ -421,9 +516,16 @@ class MelSpectrogramConfig(_Config):
             norm=self.norm,
         )
 
-    def state_shapes(self) -> dict[str, tuple[int, ...]]:
-        """``mel_basis`` ``(n_mels, n_fft // 2 + 1)`` and the STFT's state under ``stft.``."""
-        return {"mel_basis": (self.n_mels, self.n_fft // 2 + 1), **prefixed("stft.", self.stft.state_shapes())}
+    def state_spec(self) -> tuple[StateEntry, ...]:
+        """``mel_basis`` ``(n_mels, n_fft // 2 + 1)`` (non-negative) and the STFT's state under ``stft.``."""
+        mel = StateEntry(
+            "mel_basis", (self.n_mels, self.n_fft // 2 + 1), self.trainable_mel, nonnegative=True, design=self.mel_basis
+        )
+        return (mel, *prefixed_spec("stft.", self.stft.state_spec()))
+
+    def frame_geometry(self, output_format: str | None = None) -> FrameGeometry:
+        """Return the STFT's frames (the call takes no ``output_format``)."""
+        return self.stft.frame_geometry()
 
 
 _MEL_KWARGS = {f.name for f in dataclasses.fields(MelSpectrogramConfig) if f.init} - {"sr", "norm"}
@@ -473,6 +575,12 @@ class MFCCConfig(_Config):
         """DCT-II matrix of shape ``(n_mfcc, n_mels)`` (float64)."""
         return dct_matrix(n_mfcc=self.n_mfcc, n_mels=self.mel.n_mels, norm=self.norm)  # type: ignore[arg-type]
 
-    def state_shapes(self) -> dict[str, tuple[int, ...]]:
+    def state_spec(self) -> tuple[StateEntry, ...]:
         """``dct`` ``(n_mfcc, n_mels)`` and the mel spectrogram's state under ``melspec_layer.``."""
-        return {"dct": (self.n_mfcc, self.mel.n_mels), **prefixed("melspec_layer.", self.mel.state_shapes())}
+        dct = StateEntry("dct", (self.n_mfcc, self.mel.n_mels), design=self.dct)
+        return (dct, *prefixed_spec("melspec_layer.", self.mel.state_spec()))
+
+    def frame_geometry(self, output_format: str | None = None) -> FrameGeometry:
+        """Return the mel spectrogram's frames; ``top_db`` clips against the peak of all frames (``global_top_db``)."""
+        g = self.mel.frame_geometry()
+        return frames_of(g.hop_length, g.n_fft, g.center, "Magnitude", self.top_db)

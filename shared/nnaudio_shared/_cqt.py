@@ -50,8 +50,10 @@ from typing import Any, Literal
 
 import numpy as np
 
-from ._config import _OUTPUT_FORMATS, _PAD_MODES, _Config, _window_for_json, n_frames
+from ._chunks import FrameGeometry
+from ._config import _OUTPUT_FORMATS, _PAD_MODES, StateEntry, _Config, _window_for_json, frames_of, n_frames
 from ._errors import ParameterError
+from ._fourier import FourierKernels, fourier_kernels
 from ._validate import check_bool, check_choice, check_float, check_int, check_optional_float
 from ._windows import WindowSpec, get_window
 
@@ -1031,9 +1033,19 @@ class _FullRateCQT(_Config):
                 "rounded up to a power of two) with center=False: pass a longer signal or use center=True"
             )
 
-    def state_shapes(self) -> dict[str, tuple[int, ...]]:
+    def state_spec(self) -> tuple[StateEntry, ...]:
         """Packed ``cqt_kernels_real``/``_imag`` (length known after the design: ``-1``), ``lengths``."""
-        return {"cqt_kernels_real": (-1,), "cqt_kernels_imag": (-1,), "lengths": (self.n_bins,)}
+        trainable = bool(getattr(self, "trainable", False))
+        return (
+            StateEntry("cqt_kernels_real", (-1,), trainable, design=lambda: self.kernels().packed_real),
+            StateEntry("cqt_kernels_imag", (-1,), trainable, design=lambda: self.kernels().packed_imag),
+            StateEntry("lengths", (self.n_bins,), design=lambda: self.kernels().lengths),
+        )
+
+    def frame_geometry(self, output_format: str | None = None) -> FrameGeometry:
+        """Full-rate frames of the longest kernel (:attr:`width`), centred like the STFT."""
+        fmt = self.output_format if output_format is None else output_format
+        return frames_of(self.hop_length, self.width, self.center, fmt)
 
     def design_size(self) -> int:
         """Kernels (complex, about ``n_bins * width`` at most) and the polyphase layout at ``hop_length``."""
@@ -1143,17 +1155,24 @@ class CQT1992Config(_FullRateCQT):
         object.__setattr__(self, "trainable_CQT", check_bool("trainable_CQT", self.trainable_CQT))
         self._resolve()
 
-    def state_shapes(self) -> dict[str, tuple[int, ...]]:
+    def state_spec(self) -> tuple[StateEntry, ...]:
         """Spectral kernels ``(n_bins, width)``, ``lengths``; ``wcos``/``wsin`` ``(width // 2 + 1, width)`` if trainable."""
-        w = self.width
-        out: dict[str, tuple[int, ...]] = {
-            "cqt_kernels_real": (self.n_bins, w),
-            "cqt_kernels_imag": (self.n_bins, w),
-            "lengths": (self.n_bins,),
-        }
+        w, cqt = self.width, self.trainable_CQT
+
+        def fourier() -> FourierKernels:
+            return fourier_kernels(n_fft=w, win_length=w, freq_bins=w // 2 + 1, window="boxcar")
+
+        out = [
+            StateEntry("cqt_kernels_real", (self.n_bins, w), cqt, design=lambda: self.spectral_kernels()[0]),
+            StateEntry("cqt_kernels_imag", (self.n_bins, w), cqt, design=lambda: self.spectral_kernels()[1]),
+            StateEntry("lengths", (self.n_bins,), design=lambda: self.kernels().lengths),
+        ]
         if self.trainable_STFT:
-            out["wcos"] = out["wsin"] = (w // 2 + 1, w)
-        return out
+            out += [
+                StateEntry("wcos", (w // 2 + 1, w), True, design=lambda: fourier().wcos),
+                StateEntry("wsin", (w // 2 + 1, w), True, design=lambda: fourier().wsin),
+            ]
+        return tuple(out)
 
     def design_size(self) -> int:
         """Dense complex kernels and their FFT (``n_bins * width`` each) besides the state."""

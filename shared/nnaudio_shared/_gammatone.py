@@ -10,7 +10,8 @@ from typing import Any
 
 import numpy as np
 
-from ._config import STFTConfig, _check_band, _Config, prefixed
+from ._chunks import FrameGeometry
+from ._config import StateEntry, STFTConfig, _check_band, _Config, prefixed_spec
 from ._errors import ParameterError
 from ._validate import check_bool, check_float, check_int
 
@@ -186,9 +187,20 @@ class GammatonegramConfig(_Config):
         """Gammatone weights of shape ``(n_bins, n_fft // 2 + 1)`` (float64)."""
         return gammatone_filterbank(sr=self.sr, n_fft=self.n_fft, n_bins=self.n_bins, fmin=self.fmin, fmax=self.fmax)
 
-    def state_shapes(self) -> dict[str, tuple[int, ...]]:
-        """``gammatone_basis`` ``(n_bins, n_fft // 2 + 1)`` and the STFT's state under ``stft.``."""
-        return {"gammatone_basis": (self.n_bins, self.n_fft // 2 + 1), **prefixed("stft.", self.stft.state_shapes())}
+    def state_spec(self) -> tuple[StateEntry, ...]:
+        """``gammatone_basis`` ``(n_bins, n_fft // 2 + 1)`` (non-negative) and the STFT's state under ``stft.``."""
+        basis = StateEntry(
+            "gammatone_basis",
+            (self.n_bins, self.n_fft // 2 + 1),
+            self.trainable_bins,
+            nonnegative=True,
+            design=self.gammatone_basis,
+        )
+        return (basis, *prefixed_spec("stft.", self.stft.state_spec()))
+
+    def frame_geometry(self, output_format: str | None = None) -> FrameGeometry:
+        """Return the STFT's frames (the call takes no ``output_format``)."""
+        return self.stft.frame_geometry()
 
     def center_frequencies(self) -> np.ndarray:
         """Centre frequency (Hz) of each row of :meth:`gammatone_basis`."""

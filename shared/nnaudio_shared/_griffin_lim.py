@@ -8,7 +8,7 @@ from typing import Any, Literal, cast
 
 import numpy as np
 
-from ._config import STFTConfig, _Config, n_frames
+from ._config import StateEntry, STFTConfig, _Config, n_frames
 from ._errors import ParameterError
 from ._validate import check_choice, check_float, check_int, check_optional_int
 
@@ -103,9 +103,9 @@ class GriffinLimConfig(_Config):
         """Return the analysis/synthesis window centre-padded to ``n_fft`` (float64)."""
         return self.stft.window_array()
 
-    def state_shapes(self) -> dict[str, tuple[int, ...]]:
+    def state_spec(self) -> tuple[StateEntry, ...]:
         """``window`` ``(n_fft,)``."""
-        return {"window": (self.n_fft,)}
+        return (StateEntry("window", (self.n_fft,), design=self.window_array),)
 
     def check_spectrogram(self, n_bins: int, n_frames_in: int, length: int | None) -> int | None:
         """Validate the spectrogram's shape and ``length``; return the validated ``length``.

@@ -37,7 +37,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from ._config import _PAD_MODES, _Config, _window_for_json
+from ._config import _PAD_MODES, StateEntry, _Config, _window_for_json
 from ._cqt import (
     CQT1992v2Config,
     CQTKernels,
@@ -267,10 +267,15 @@ class ICQTConfig(_Config):
         width = int(math.ceil(float(np.max(self.kernels().lengths)) / 2))
         return width, (END_STRENGTH if self.center and self.pad_mode == "reflect" else 0.0)
 
-    def state_shapes(self) -> dict[str, tuple[int, ...]]:
+    def state_spec(self) -> tuple[StateEntry, ...]:
         """Packed ``cqt_kernels_real``/``_imag`` (length known after the design: ``-1``), ``lengths``, ``weights``."""
         n = self.n_bins
-        return {"cqt_kernels_real": (-1,), "cqt_kernels_imag": (-1,), "lengths": (n,), "weights": (n,)}
+        return (
+            StateEntry("cqt_kernels_real", (-1,), design=lambda: self.kernels().packed_real),
+            StateEntry("cqt_kernels_imag", (-1,), design=lambda: self.kernels().packed_imag),
+            StateEntry("lengths", (n,), design=lambda: self.kernels().lengths),
+            StateEntry("weights", (n,), design=lambda: self.bin_weights(self.kernels())),
+        )
 
     def design_size(self) -> int:
         """Kernels, the frame-operator spectra (8x each kernel) and the polyphase layout at ``hop_length``."""

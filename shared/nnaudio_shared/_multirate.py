@@ -54,7 +54,8 @@ from typing import Any, cast
 import numpy as np
 import scipy.signal
 
-from ._config import _OUTPUT_FORMATS, _PAD_MODES, _Config, _window_for_json
+from ._chunks import FrameGeometry
+from ._config import _OUTPUT_FORMATS, _PAD_MODES, StateEntry, _Config, _window_for_json, frames_of
 from ._cqt import (
     CQTKernels,
     _alpha_for,
@@ -613,9 +614,29 @@ class _MultirateCQT(_Config):
         if n_samples < 1:
             raise ParameterError("x is empty (0 samples along the last axis): nothing to transform")
 
-    def state_shapes(self) -> dict[str, tuple[int, ...]]:
+    def state_spec(self) -> tuple[StateEntry, ...]:
         """Packed own-rate ``cqt_kernels_real``/``_imag`` (length set by the plan: ``-1``), ``lengths``."""
-        return {"cqt_kernels_real": (-1,), "cqt_kernels_imag": (-1,), "lengths": (self.n_bins,)}
+        trainable = bool(getattr(self, "trainable", False))
+        return (
+            StateEntry("cqt_kernels_real", (-1,), trainable, design=lambda: self.plan().packed_real),
+            StateEntry("cqt_kernels_imag", (-1,), trainable, design=lambda: self.plan().packed_imag),
+            StateEntry("lengths", (self.n_bins,), design=lambda: self.plan().full.lengths),
+        )
+
+    def frame_geometry(self, output_format: str | None = None) -> FrameGeometry:
+        """Centred frames whose support is the kernels plus the decimation chain.
+
+        The signal is decimated on a grid anchored at frame centres (sample 0 and every hop
+        multiple sit on it at every level, since a level ``l`` is used only when ``2 ** l``
+        divides the hop), so a segment that starts on a hop multiple is decimated on the one-shot
+        grid. Frame ``t`` reads the full-rate samples within ``kernel_left`` / ``kernel_right`` of
+        its centre, widened by the decimation filters' reach; a symmetric support of twice the
+        larger side (+ 2) covers it.
+        """
+        plan = self.plan()
+        side = max(plan.kernel_left, plan.kernel_right) + plan.filter_reach + 1
+        fmt = self.output_format if output_format is None else output_format
+        return frames_of(self.hop_length, 2 * side, True, fmt)
 
     def design_size(self) -> int:
         """Full-rate kernels, their zero-padded spectra and per-octave sample grids (``bins x longest kernel``)."""
