@@ -2,7 +2,8 @@
 
 Two guard rails make trainable front-ends train stably: a lower learning rate for the front-end
 kernels than for the rest of the model (an :func:`optax.partition` of two optimisers), and keeping
-non-negative filterbanks (``mel_basis``, ``gammatone_basis``) non-negative after each step.
+non-negative filterbanks (``mel_basis``, ``gammatone_basis``) non-negative after each step. Which
+state is non-negative is read from each front-end's declaration (``module.config.state_spec()``).
 """
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ from nnaudio_shared import ParameterError
 
 __all__ = ["NONNEGATIVE_KERNELS", "frontend_filter", "frontend_param_groups", "project_nonnegative"]
 
-#: State names of the filterbanks that are non-negative by construction.
+#: Deprecated: the state names the transforms declare non-negative (``StateEntry.nonnegative``),
+#: kept for compatibility. :func:`project_nonnegative` now reads the declarations of the
+#: front-end layers; pass ``names=NONNEGATIVE_KERNELS`` for the former matching by name.
 NONNEGATIVE_KERNELS: tuple[str, ...] = ("mel_basis", "gammatone_basis")
 
 Path = tuple[Hashable, ...]
@@ -165,7 +168,17 @@ def frontend_param_groups(
     return optax.partition({"backbone": optimizer(lr), "frontend": optimizer(frontend_lr)}, labels)
 
 
-def project_nonnegative(model: nnx.Module, names: Iterable[str] = NONNEGATIVE_KERNELS) -> list[str]:
+def _declared_nonnegative(model: nnx.Module) -> frozenset[tuple[str, ...]]:
+    """Paths (as strings) of the state that the modules of ``model`` declare non-negative (their ``config.state_spec()``)."""
+    out: set[tuple[str, ...]] = set()
+    for path, node in nnx.iter_graph(model):
+        spec = getattr(getattr(node, "config", None), "state_spec", None)
+        if isinstance(node, nnx.Module) and callable(spec):
+            out.update(tuple(str(p) for p in path) + tuple(e.name.split(".")) for e in spec() if e.nonnegative)
+    return frozenset(out)
+
+
+def project_nonnegative(model: nnx.Module, names: Iterable[str] | None = None) -> list[str]:
     """Clamp the trainable filterbanks of a model to non-negative values, in place.
 
     Call it after each optimiser update (inside the ``nnx.jit`` train step is fine: NNX carries the
@@ -177,9 +190,10 @@ def project_nonnegative(model: nnx.Module, names: Iterable[str] = NONNEGATIVE_KE
     ----------
     model : flax.nnx.Module
         The model (or a single front-end layer).
-    names : iterable of str
-        State names to clamp, matched against the last component of each ``nnx.Param`` path;
-        default ``('mel_basis', 'gammatone_basis')``.
+    names : iterable of str or None
+        State names to clamp, matched against the last component of each ``nnx.Param`` path.
+        Default ``None``: the state each front-end layer declares non-negative (``mel_basis``,
+        ``gammatone_basis``; see ``StateEntry.nonnegative``).
 
     Returns
     -------
@@ -204,10 +218,20 @@ def project_nonnegative(model: nnx.Module, names: Iterable[str] = NONNEGATIVE_KE
     _check_module(model)
     if isinstance(names, str):
         raise ParameterError(f"names={names!r} is invalid: must be an iterable of state names, e.g. ('mel_basis',)")
-    wanted = frozenset(names)
+    if names is None:
+        declared = _declared_nonnegative(model)
+
+        def wanted(path: Path) -> bool:
+            return tuple(str(p) for p in path) in declared
+    else:
+        last = frozenset(names)
+
+        def wanted(path: Path) -> bool:
+            return bool(path) and path[-1] in last
+
     done = []
     for path, node in nnx.iter_graph(model):
-        if isinstance(node, nnx.Param) and path and path[-1] in wanted:
+        if isinstance(node, nnx.Param) and wanted(tuple(path)):
             node[...] = jnp.maximum(node[...], 0)
             done.append(".".join(str(p) for p in path))
     return done

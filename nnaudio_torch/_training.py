@@ -2,7 +2,8 @@
 
 Two guard rails make trainable front-ends train stably: a lower learning rate for the front-end
 kernels than for the rest of the model (optimizer parameter groups), and keeping non-negative
-filterbanks (``mel_basis``, ``gammatone_basis``) non-negative after each optimiser step.
+filterbanks (``mel_basis``, ``gammatone_basis``) non-negative after each optimiser step. Which
+state is non-negative is read from each front-end's declaration (``module.config.state_spec()``).
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ from torch import nn
 
 __all__ = ["NONNEGATIVE_KERNELS", "frontend_filter", "frontend_param_groups", "project_nonnegative"]
 
-#: State names of the filterbanks that are non-negative by construction.
+#: Deprecated: the state names the transforms declare non-negative (``StateEntry.nonnegative``),
+#: kept for compatibility. :func:`project_nonnegative` now reads the declarations of the
+#: front-end layers; pass ``names=NONNEGATIVE_KERNELS`` for the former matching by name.
 NONNEGATIVE_KERNELS: tuple[str, ...] = ("mel_basis", "gammatone_basis")
 
 
@@ -128,7 +131,18 @@ def frontend_param_groups(
     return [{"name": k, "params": v, "lr": rates[k], **options} for k, v in groups.items() if v]
 
 
-def project_nonnegative(model: nn.Module, names: Iterable[str] = NONNEGATIVE_KERNELS) -> list[str]:
+def _declared_nonnegative(model: nn.Module) -> frozenset[str]:
+    """Dotted names of the state that the modules of ``model`` declare non-negative (their ``config.state_spec()``)."""
+    out: set[str] = set()
+    for prefix, module in model.named_modules():
+        spec = getattr(getattr(module, "config", None), "state_spec", None)
+        if callable(spec):
+            dot = f"{prefix}." if prefix else ""
+            out.update(dot + e.name for e in spec() if e.nonnegative)
+    return frozenset(out)
+
+
+def project_nonnegative(model: nn.Module, names: Iterable[str] | None = None) -> list[str]:
     """Clamp the trainable filterbanks of a model to non-negative values, in place.
 
     Call it after each ``optimizer.step()``: a gradient step can push mel or gammatone weights
@@ -139,9 +153,10 @@ def project_nonnegative(model: nn.Module, names: Iterable[str] = NONNEGATIVE_KER
     ----------
     model : torch.nn.Module
         The model (or a single front-end layer).
-    names : iterable of str
-        State names to clamp, matched against the last component of each parameter name;
-        default ``('mel_basis', 'gammatone_basis')``.
+    names : iterable of str or None
+        State names to clamp, matched against the last component of each parameter name. Default
+        ``None``: the state each front-end layer declares non-negative (``mel_basis``,
+        ``gammatone_basis``; see ``StateEntry.nonnegative``).
 
     Returns
     -------
@@ -168,11 +183,21 @@ def project_nonnegative(model: nn.Module, names: Iterable[str] = NONNEGATIVE_KER
         raise ParameterError(f"model={type(model).__name__} is invalid: must be a torch.nn.Module")
     if isinstance(names, str):
         raise ParameterError(f"names={names!r} is invalid: must be an iterable of state names, e.g. ('mel_basis',)")
-    wanted = frozenset(names)
+    if names is None:
+        declared = _declared_nonnegative(model)
+
+        def wanted(name: str) -> bool:
+            return name in declared
+    else:
+        last = frozenset(names)
+
+        def wanted(name: str) -> bool:
+            return name.rsplit(".", 1)[-1] in last
+
     done = []
     with torch.no_grad():
         for name, param in model.named_parameters():
-            if name.rsplit(".", 1)[-1] in wanted:
+            if wanted(name):
                 param.clamp_(min=0.0)
                 done.append(name)
     return done

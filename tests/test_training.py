@@ -204,22 +204,37 @@ def test_project_nonnegative_names_and_frozen_bases(framework):
 
 @pytest.mark.parametrize("framework", ["torch", "jax"])
 def test_project_nonnegative_covers_gammatone_bases(framework):
-    """Any trainable ``gammatone_basis`` (the Gammatonegram state name) is projected too."""
+    """A trainable ``gammatone_basis`` (declared non-negative by its configuration) is projected too,
+    also nested in a model; ``names=`` still matches any parameter by its last name component."""
+    lib = nt if framework == "torch" else nj
+    gt = lib.Gammatonegram(sr=SR, n_fft=64, hop_length=32, n_bins=2, trainable_bins=True)
     basis = np.array([[0.5, -0.25], [-1.0, 2.0]], dtype=np.float32)
     if framework == "torch":
+        with torch.no_grad():
+            gt.gammatone_basis[:, :2] = torch.from_numpy(basis)
+        model = torch.nn.Sequential(gt)
+        assert nt.project_nonnegative(model) == ["0.gammatone_basis"]
+        out = gt.gammatone_basis.detach().numpy()[:, :2]
         holder = torch.nn.Module()
         holder.gammatone_basis = torch.nn.Parameter(torch.from_numpy(basis.copy()))
-        assert nt.project_nonnegative(holder) == ["gammatone_basis"]
-        out = holder.gammatone_basis.detach().numpy()
+        assert nt.project_nonnegative(holder) == []  # declares nothing
+        assert nt.project_nonnegative(holder, names=["gammatone_basis"]) == ["gammatone_basis"]
     else:
+        gt.gammatone_basis[...] = gt.gammatone_basis[...].at[:, :2].set(jnp.asarray(basis))
+
+        class Model(nnx.Module):
+            def __init__(self):
+                self.gt = gt
+
+        assert nj.project_nonnegative(Model()) == ["gt.gammatone_basis"]
+        out = np.asarray(gt.gammatone_basis[...])[:, :2]
 
         class Holder(nnx.Module):
             def __init__(self):
                 self.gammatone_basis = nnx.Param(jnp.asarray(basis))
 
-        holder = Holder()
-        assert nj.project_nonnegative(holder) == ["gammatone_basis"]
-        out = np.asarray(holder.gammatone_basis[...])
+        assert nj.project_nonnegative(Holder()) == []  # declares nothing
+        assert nj.project_nonnegative(Holder(), names=["gammatone_basis"]) == ["gammatone_basis"]
     np.testing.assert_array_equal(out, [[0.5, 0.0], [0.0, 2.0]])
 
 
