@@ -387,9 +387,16 @@ def check_consistency(
     """
     import jax
     import torch
-    from nnaudio_shared import ParameterError
-    from nnaudio_shared._interop import CHECK_TOLERANCES, Tolerance, config_dict, find_spec, relative_errors
-    from nnaudio_shared._validate import check_choice, check_float, check_int
+    from nnaudio_shared import (
+        ParameterError,
+        check_choice,
+        check_float,
+        check_int,
+        config_dict,
+        find_spec,
+        relative_errors,
+    )
+    from nnaudio_shared._interop import CHECK_TOLERANCES, Tolerance
 
     import nnaudio_jax
     import nnaudio_torch
@@ -584,7 +591,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     argparse.ArgumentParser
         The subcommand's parser; its ``func`` default is :func:`run`.
     """
-    from nnaudio_shared._interop import REGISTRY
+    from nnaudio_shared import REGISTRY
 
     names = ", ".join(sorted(REGISTRY))
     aliases = ", ".join(sorted(a for spec in REGISTRY.values() for a in spec.aliases))
@@ -684,7 +691,7 @@ def run(args: argparse.Namespace) -> int:
     UserError, nnaudio_shared.ParameterError
         Reported by the caller as one line, exit status 2.
     """
-    from nnaudio_shared._interop import find_spec
+    from nnaudio_shared import find_spec
 
     import nnaudio_jax
 

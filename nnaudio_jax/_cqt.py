@@ -11,15 +11,16 @@ import numpy as np
 from flax import nnx
 from jax import Array
 from nnaudio_shared import (
+    NORMALIZATION_TYPES,
     CQT1992Config,
     CQT1992v2Config,
     CQTNormalization,
     OutputFormat,
     WindowSpec,
+    check_bool,
+    check_choice,
     fourier_kernels,
 )
-from nnaudio_shared._cqt import NORMALIZATION_TYPES
-from nnaudio_shared._validate import check_bool, check_choice
 
 from . import functional as F
 from ._checks import as_audio, resolve_dtype

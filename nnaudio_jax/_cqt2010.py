@@ -9,15 +9,16 @@ import numpy as np
 from flax import nnx
 from jax import Array
 from nnaudio_shared import (
+    NORMALIZATION_TYPES,
     CQT2010Config,
     CQT2010v2Config,
     CQTNormalization,
     OutputFormat,
     VQTConfig,
     WindowSpec,
+    check_bool,
+    check_choice,
 )
-from nnaudio_shared._cqt import NORMALIZATION_TYPES
-from nnaudio_shared._validate import check_bool, check_choice
 
 from ._checks import as_audio, resolve_dtype
 from ._cqt import _format_cqt, _resolve_format, _scale

@@ -7,8 +7,7 @@ from typing import Any
 import jax.numpy as jnp
 from flax import nnx
 from jax import Array
-from nnaudio_shared import GammatonegramConfig, ParameterError, WindowSpec
-from nnaudio_shared._validate import check_bool
+from nnaudio_shared import GammatonegramConfig, ParameterError, WindowSpec, check_bool
 
 from . import functional as F
 from ._checks import resolve_dtype

@@ -9,9 +9,15 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from jax import Array
-from nnaudio_shared import ParameterError, WindowSpec
-from nnaudio_shared._icqt import ICQT_N_ITER, ICQTConfig, ICQTNormalization
-from nnaudio_shared._validate import check_bool, check_optional_int
+from nnaudio_shared import (
+    ICQT_N_ITER,
+    ICQTConfig,
+    ICQTNormalization,
+    ParameterError,
+    WindowSpec,
+    check_bool,
+    check_optional_int,
+)
 
 from ._checks import as_spectrum, resolve_dtype
 from ._cqt import _scale

@@ -13,10 +13,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from flax import nnx
-from nnaudio_shared import ParameterError
-from nnaudio_shared import __version__ as _version
-from nnaudio_shared._interop import (
+from nnaudio_shared import (
     ModuleState,
+    ParameterError,
     canonical_config,
     check_state,
     config_dict,
@@ -29,6 +28,7 @@ from nnaudio_shared._interop import (
     read_state_file,
     write_state_file,
 )
+from nnaudio_shared import __version__ as _version
 
 from ._variables import Buffer
 

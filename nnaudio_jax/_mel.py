@@ -9,8 +9,7 @@ import jax.numpy as jnp
 import numpy as np
 from flax import nnx
 from jax import Array
-from nnaudio_shared import MelSpectrogramConfig, MFCCConfig, ParameterError, WindowSpec
-from nnaudio_shared._validate import check_bool
+from nnaudio_shared import MelSpectrogramConfig, MFCCConfig, ParameterError, WindowSpec, check_bool
 
 from . import functional as F
 from ._checks import resolve_dtype

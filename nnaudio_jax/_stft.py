@@ -9,8 +9,16 @@ import jax.numpy as jnp
 import numpy as np
 from flax import nnx
 from jax import Array
-from nnaudio_shared import ISTFTConfig, OutputFormat, ParameterError, STFTConfig, WindowSpec
-from nnaudio_shared._validate import check_bool, check_choice, check_optional_int
+from nnaudio_shared import (
+    ISTFTConfig,
+    OutputFormat,
+    ParameterError,
+    STFTConfig,
+    WindowSpec,
+    check_bool,
+    check_choice,
+    check_optional_int,
+)
 
 from . import functional as F
 from ._checks import as_audio, as_spectrum, resolve_dtype

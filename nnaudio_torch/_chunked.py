@@ -7,8 +7,7 @@ from typing import Any
 
 import numpy as np
 import torch
-from nnaudio_shared import ParameterError
-from nnaudio_shared._chunks import Chunk, FrameGeometry, frame_geometry, plan_chunks
+from nnaudio_shared import Chunk, FrameGeometry, ParameterError, frame_geometry, plan_chunks
 from torch import Tensor, nn
 
 from . import functional as F
@@ -73,7 +72,7 @@ def iter_chunked(module: nn.Module, x: Any, *, chunk_frames: int = 1024, **call:
     Parameters
     ----------
     module : STFT, MelSpectrogram, MFCC, Gammatonegram, CQT1992v2, CQT1992, CQT2010v2, CQT2010 or VQT
-        Any framewise transform registered in ``nnaudio_shared._chunks.FRAME_GEOMETRY``.
+        Any framewise transform registered in ``nnaudio_shared.FRAME_GEOMETRY``.
     x : Tensor or np.ndarray [shape=(..., time)]
         The whole signal; anything sliceable along the last axis works, e.g. an ``np.memmap``
         of a file larger than memory (only one chunk is read at a time).

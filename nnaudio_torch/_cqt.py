@@ -8,15 +8,16 @@ from typing import Any
 import numpy as np
 import torch
 from nnaudio_shared import (
+    NORMALIZATION_TYPES,
     CQT1992Config,
     CQT1992v2Config,
     CQTNormalization,
     OutputFormat,
     WindowSpec,
+    check_bool,
+    check_choice,
     fourier_kernels,
 )
-from nnaudio_shared._cqt import NORMALIZATION_TYPES
-from nnaudio_shared._validate import check_bool, check_choice
 from torch import Tensor, nn
 
 from . import functional as F

@@ -6,15 +6,16 @@ from typing import Any
 
 import torch
 from nnaudio_shared import (
+    NORMALIZATION_TYPES,
     CQT2010Config,
     CQT2010v2Config,
     CQTNormalization,
     OutputFormat,
     VQTConfig,
     WindowSpec,
+    check_bool,
+    check_choice,
 )
-from nnaudio_shared._cqt import NORMALIZATION_TYPES
-from nnaudio_shared._validate import check_bool, check_choice
 from torch import Tensor, nn
 
 from ._checks import as_audio, autocast_off, resolve_dtype

@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import torch
-from nnaudio_shared import GammatonegramConfig, ParameterError, WindowSpec
-from nnaudio_shared._validate import check_bool
+from nnaudio_shared import GammatonegramConfig, ParameterError, WindowSpec, check_bool
 from torch import Tensor, nn
 
 from . import functional as F

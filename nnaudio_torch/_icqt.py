@@ -7,9 +7,15 @@ from typing import Any
 
 import numpy as np
 import torch
-from nnaudio_shared import ParameterError, WindowSpec
-from nnaudio_shared._icqt import ICQT_N_ITER, ICQTConfig, ICQTNormalization
-from nnaudio_shared._validate import check_bool, check_optional_int
+from nnaudio_shared import (
+    ICQT_N_ITER,
+    ICQTConfig,
+    ICQTNormalization,
+    ParameterError,
+    WindowSpec,
+    check_bool,
+    check_optional_int,
+)
 from torch import Tensor
 
 from ._checks import as_spectrum, autocast_off, resolve_dtype

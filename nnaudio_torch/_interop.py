@@ -11,10 +11,9 @@ from typing import Any
 
 import numpy as np
 import torch
-from nnaudio_shared import ParameterError
-from nnaudio_shared import __version__ as _version
-from nnaudio_shared._interop import (
+from nnaudio_shared import (
     ModuleState,
+    ParameterError,
     canonical_config,
     check_state,
     config_dict,
@@ -27,6 +26,7 @@ from nnaudio_shared._interop import (
     read_state_file,
     write_state_file,
 )
+from nnaudio_shared import __version__ as _version
 from torch import Tensor, nn
 
 __all__ = ["from_jax", "load", "load_nnaudio2_state_dict", "module_state", "restore", "save", "to_torch"]

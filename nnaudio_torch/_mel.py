@@ -7,8 +7,7 @@ from typing import Any
 
 import numpy as np
 import torch
-from nnaudio_shared import MelSpectrogramConfig, MFCCConfig, ParameterError, WindowSpec
-from nnaudio_shared._validate import check_bool
+from nnaudio_shared import MelSpectrogramConfig, MFCCConfig, ParameterError, WindowSpec, check_bool
 from torch import Tensor, nn
 
 from . import functional as F

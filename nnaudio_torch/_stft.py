@@ -7,8 +7,16 @@ from typing import Any, cast
 
 import numpy as np
 import torch
-from nnaudio_shared import ISTFTConfig, OutputFormat, ParameterError, STFTConfig, WindowSpec
-from nnaudio_shared._validate import check_bool, check_choice, check_optional_int
+from nnaudio_shared import (
+    ISTFTConfig,
+    OutputFormat,
+    ParameterError,
+    STFTConfig,
+    WindowSpec,
+    check_bool,
+    check_choice,
+    check_optional_int,
+)
 from torch import Tensor, nn
 
 from . import functional as F

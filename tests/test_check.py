@@ -10,8 +10,8 @@ import re
 import numpy as np
 import pytest
 import soundfile as sf
-from nnaudio_shared import ParameterError
-from nnaudio_shared._interop import CHECK_TOLERANCES, REGISTRY, Tolerance, TransformSpec, octave_outputs
+from nnaudio_shared import REGISTRY, ParameterError, TransformSpec, octave_outputs
+from nnaudio_shared._interop import CHECK_TOLERANCES, Tolerance
 from tolerances import TOLERANCES
 
 from nnaudio_cli import check_consistency, main

@@ -12,8 +12,7 @@ import numpy as np
 import pytest
 from backends import BACKENDS, JAX, TORCH
 from cases import CASES, Case
-from nnaudio_shared import ParameterError
-from nnaudio_shared._chunks import FRAME_GEOMETRY, FrameGeometry, frame_geometry, plan_chunks
+from nnaudio_shared import FRAME_GEOMETRY, FrameGeometry, ParameterError, frame_geometry, plan_chunks
 from reliability import REPS_AND_TRAINABLE, is_signal, kind, signal
 from tolerances import assert_close
 
@@ -34,7 +33,9 @@ def test_every_signal_transform_declares_its_frame_geometry():
     says here why it cannot be chunked)."""
     classes = {c.cls for c in CASES.values() if is_signal(c)}
     missing = classes - set(FRAME_GEOMETRY) - set(NOT_CHUNKABLE)
-    assert not missing, f"add {sorted(missing)} to nnaudio_shared._chunks.FRAME_GEOMETRY or NOT_CHUNKABLE"
+    assert not missing, (
+        f"add {sorted(missing)} to nnaudio_shared.FRAME_GEOMETRY (shared/nnaudio_shared/_chunks.py) or NOT_CHUNKABLE"
+    )
 
 
 def _chunked(backend: Any, m: Any, x: np.ndarray, case: Case, chunk_frames: int) -> np.ndarray:

@@ -212,7 +212,7 @@ def test_jax_export_round_trip_with_symbolic_batch(case):
 # ---------------------------------------------------------------------------------------------
 def _registry_case(name: str, trainable: bool) -> tuple[Any, np.ndarray, dict[str, Any]]:
     """The registry's small example of ``name`` (all kernels trainable if asked) and its input."""
-    from nnaudio_shared._interop import REGISTRY, config_dict
+    from nnaudio_shared import REGISTRY, config_dict
 
     import nnaudio_jax
 
@@ -243,7 +243,7 @@ def _trainable_flags(cls: type, example: dict[str, Any]) -> list[str]:
 
 
 def _registry_params() -> list[Any]:
-    from nnaudio_shared._interop import REGISTRY
+    from nnaudio_shared import REGISTRY
 
     import nnaudio_jax
 

@@ -27,7 +27,7 @@ import pytest
 import torch
 from flax import nnx
 from jax import export as jax_export
-from nnaudio_shared._cqt import CQTKernels
+from nnaudio_shared import CQTKernels
 from references import as_complex, direct_cqt
 from tolerances import assert_close
 

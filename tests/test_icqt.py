@@ -22,8 +22,7 @@ import numpy as np
 import pytest
 import torch
 from backends import BACKENDS, JAX, TORCH
-from nnaudio_shared import ParameterError
-from nnaudio_shared._icqt import ICQT_N_ITER, ICQTConfig, frame_operator_diagonal
+from nnaudio_shared import ICQT_N_ITER, ICQTConfig, ParameterError, frame_operator_diagonal
 from references import direct_cqt, interior_frames
 from test_api import _params
 from tolerances import assert_close

@@ -22,7 +22,7 @@ from cases import CASES, L, params
 from conftest import SR
 from flax import nnx
 from flax.nnx import bridge
-from nnaudio_shared._interop import METADATA_KEY, REGISTRY, TransformSpec, config_dict
+from nnaudio_shared import METADATA_KEY, REGISTRY, TransformSpec, config_dict
 from safetensors import safe_open
 from safetensors.numpy import save_file
 from tolerances import assert_close, phasor
@@ -103,7 +103,7 @@ def test_every_transform_class_is_registered():
         if isinstance(getattr(nnaudio_torch, n), type) and issubclass(getattr(nnaudio_torch, n), torch.nn.Module)
     }
     assert classes, "no module classes found"
-    assert classes <= set(REGISTRY), f"not registered in nnaudio_shared._interop: {sorted(classes - set(REGISTRY))}"
+    assert classes <= set(REGISTRY), f"not in nnaudio_shared.REGISTRY: {sorted(classes - set(REGISTRY))}"
     for name in REGISTRY:
         assert isinstance(getattr(nnaudio_jax, name), type), name
     assert {c.cls for c in CASES.values()} <= set(REGISTRY)

@@ -19,8 +19,7 @@ import numpy as np
 import pytest
 import torch
 from backends import BACKENDS, JAX, TORCH, Backend
-from nnaudio_shared import ParameterError
-from nnaudio_shared._interop import REGISTRY
+from nnaudio_shared import REGISTRY, ParameterError
 from tolerances import assert_close
 
 import nnaudio_jax

@@ -13,7 +13,7 @@ import os
 
 import numpy as np
 import pytest
-from nnaudio_shared._interop import REGISTRY
+from nnaudio_shared import REGISTRY
 from safetensors.numpy import load_file
 from tolerances import assert_close
 

@@ -29,8 +29,7 @@ from conftest import SR
 from flax import nnx
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from nnaudio_shared import ParameterError
-from nnaudio_shared._interop import (
+from nnaudio_shared import (
     DESIGN_BUDGET_FACTOR,
     DESIGN_BUDGET_FLOOR,
     MAX_FILE_N_ITER,
@@ -38,6 +37,7 @@ from nnaudio_shared._interop import (
     MAX_METADATA_BYTES,
     METADATA_KEY,
     REGISTRY,
+    ParameterError,
     build_config,
 )
 from safetensors import safe_open
@@ -542,6 +542,6 @@ def _holds_the_file(lib: str, loaded: Any, path: Path, original: Any) -> None:
 
 
 def _kwargs(config: dict[str, Any]) -> dict[str, Any]:
-    from nnaudio_shared._interop import constructor_kwargs
+    from nnaudio_shared import constructor_kwargs
 
     return constructor_kwargs("STFT", config)

@@ -7,7 +7,7 @@ import math
 import jax
 import jax.numpy as jnp
 from jax import Array
-from nnaudio_shared._config import n_frames
+from nnaudio_shared import n_frames
 
 from ._stft import frame
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 import torch
-from nnaudio_shared._config import n_frames
+from nnaudio_shared import n_frames
 from torch import Tensor
 
 __all__ = ["cfp"]

@@ -8,6 +8,7 @@ from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as _distribution_version
 
 from ._cfp import CFPConfig, cfp_central_frequencies, cfp_logfreq_matrices
+from ._chunks import FRAME_GEOMETRY, Chunk, FrameGeometry, frame_geometry, plan_chunks
 from ._config import (
     ISTFTConfig,
     MelSpectrogramConfig,
@@ -19,6 +20,7 @@ from ._config import (
     n_frames,
 )
 from ._cqt import (
+    NORMALIZATION_TYPES,
     CQT1992Config,
     CQT1992v2Config,
     CQTKernels,
@@ -46,7 +48,33 @@ from ._errors import ParameterError
 from ._fourier import FourierKernels, FreqScale, fourier_bins, fourier_kernels, istft_kernels
 from ._gammatone import GammatonegramConfig, erb_frequencies, gammatone_filterbank
 from ._griffin_lim import GriffinLimConfig, GriffinLimInit, random_phase
-from ._icqt import ICQTConfig, ICQTNormalization, frame_operator_diagonal
+from ._icqt import ICQT_N_ITER, ICQTConfig, ICQTNormalization, frame_operator_diagonal
+from ._interop import (
+    DESIGN_BUDGET_FACTOR,
+    DESIGN_BUDGET_FLOOR,
+    MAX_FILE_N_ITER,
+    MAX_JSON_DEPTH,
+    MAX_METADATA_BYTES,
+    METADATA_KEY,
+    REGISTRY,
+    ModuleState,
+    TransformSpec,
+    build_config,
+    canonical_config,
+    check_state,
+    config_dict,
+    constructor_kwargs,
+    dtype_of,
+    find_spec,
+    foreign_state,
+    frozen_mismatches,
+    get_spec,
+    nnaudio2_arrays,
+    octave_outputs,
+    read_state_file,
+    relative_errors,
+    write_state_file,
+)
 from ._mel import fft_frequencies, hz_to_mel, mel_filterbank, mel_frequencies, mel_to_hz
 from ._multirate import (
     CQT2010Config,
@@ -58,6 +86,7 @@ from ._multirate import (
     halfband_lowpass,
     multirate_plan,
 )
+from ._validate import check_bool, check_choice, check_float, check_int, check_optional_int
 from ._windows import WindowSpec, get_window, pad_center
 
 __all__ = [
@@ -68,6 +97,7 @@ __all__ = [
     "FactoredGroup",
     "FactoredPlan",
     "KernelNorm",
+    "NORMALIZATION_TYPES",
     "PolyphaseGroup",
     "PolyphaseGeometry",
     "PolyphaseLayout",
@@ -109,7 +139,7 @@ __all__ = [
     "power_to_db",
 ]
 __all__ += ["CFPConfig", "cfp_central_frequencies", "cfp_logfreq_matrices"]
-__all__ += ["ICQTConfig", "ICQTNormalization", "frame_operator_diagonal"]
+__all__ += ["ICQT_N_ITER", "ICQTConfig", "ICQTNormalization", "frame_operator_diagonal"]
 __all__ += ["GammatonegramConfig", "erb_frequencies", "gammatone_filterbank"]
 __all__ += ["GriffinLimConfig", "GriffinLimInit", "random_phase"]
 __all__ += [
@@ -122,6 +152,38 @@ __all__ += [
     "halfband_lowpass",
     "multirate_plan",
 ]
+# chunk plans for long signals (the backends' chunked runners)
+__all__ += ["FRAME_GEOMETRY", "Chunk", "FrameGeometry", "frame_geometry", "plan_chunks"]
+# argument validators shared by the backends' module shells and the CLI (messages name the argument)
+__all__ += ["check_bool", "check_choice", "check_float", "check_int", "check_optional_int"]
+# interop: transform registry, backend-neutral module state, state files, nnAudio2 state dicts
+__all__ += [
+    "DESIGN_BUDGET_FACTOR",
+    "DESIGN_BUDGET_FLOOR",
+    "MAX_FILE_N_ITER",
+    "MAX_JSON_DEPTH",
+    "MAX_METADATA_BYTES",
+    "METADATA_KEY",
+    "REGISTRY",
+    "ModuleState",
+    "TransformSpec",
+    "build_config",
+    "canonical_config",
+    "check_state",
+    "config_dict",
+    "constructor_kwargs",
+    "dtype_of",
+    "find_spec",
+    "foreign_state",
+    "frozen_mismatches",
+    "get_spec",
+    "nnaudio2_arrays",
+    "octave_outputs",
+    "read_state_file",
+    "write_state_file",
+]
+# relative errors (rel_l2, rel_max, abs_max): one definition for the CLI and the test suite
+__all__ += ["relative_errors"]
 
 try:  # one version source: pyproject.toml, through the installed distribution's metadata
     __version__: str = _distribution_version("nnaudio-jax")

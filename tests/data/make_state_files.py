@@ -21,7 +21,7 @@ import subprocess
 
 import numpy as np
 import torch
-from nnaudio_shared._interop import REGISTRY
+from nnaudio_shared import REGISTRY
 
 import nnaudio_torch as nt
 
