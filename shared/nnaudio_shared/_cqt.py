@@ -50,6 +50,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from ._arrays import readonly
 from ._chunks import FrameGeometry
 from ._config import _OUTPUT_FORMATS, _PAD_MODES, StateEntry, _Config, _window_for_json, frames_of, n_frames
 from ._errors import ParameterError
@@ -134,11 +135,6 @@ _WINDOW_BANDWIDTHS = {
 }
 
 
-def _readonly(a: np.ndarray) -> np.ndarray:
-    a.setflags(write=False)
-    return a
-
-
 def _check_cqt_window(window: Any) -> WindowSpec:
     """Return ``window`` if it is usable at every kernel length: a name or a (name, params...) tuple."""
     if isinstance(window, list) and window and isinstance(window[0], str):
@@ -180,7 +176,7 @@ def cqt_frequencies(n_bins: int, *, fmin: float, bins_per_octave: int = 12) -> n
     n_bins = check_int("n_bins", n_bins, minimum=1)
     fmin = check_float("fmin", fmin, minimum=0.0, strict_min=True)
     bins_per_octave = check_int("bins_per_octave", bins_per_octave, minimum=1)
-    return _readonly(fmin * 2.0 ** (np.arange(n_bins, dtype=np.float64) / bins_per_octave))
+    return readonly(fmin * 2.0 ** (np.arange(n_bins, dtype=np.float64) / bins_per_octave))
 
 
 def relative_bandwidth(bins_per_octave: int) -> float:
@@ -290,7 +286,7 @@ def wavelet_lengths(
     Q = filter_scale / a
     f_cutoff = float(np.max(f * (1 + 0.5 * window_bandwidth(window) / Q) + 0.5 * gamma_arr))
     lengths = Q * sr / (f + gamma_arr / a)
-    return _readonly(np.asarray(lengths, dtype=np.float64)), f_cutoff
+    return readonly(np.asarray(lengths, dtype=np.float64)), f_cutoff
 
 
 def _check_kernel_norm(norm: Any) -> float | None:
@@ -334,23 +330,23 @@ class CQTKernels:
     @property
     def sizes(self) -> np.ndarray:
         """Integer length of each kernel, shape ``(n_bins,)``."""
-        return _readonly(np.array([k.shape[0] for k in self.kernels], dtype=np.int64))
+        return readonly(np.array([k.shape[0] for k in self.kernels], dtype=np.int64))
 
     @property
     def starts(self) -> np.ndarray:
         """Start of each kernel in the packed arrays, shape ``(n_bins,)``."""
         sizes = self.sizes
-        return _readonly(np.concatenate(([0], np.cumsum(sizes)[:-1])).astype(np.int64))
+        return readonly(np.concatenate(([0], np.cumsum(sizes)[:-1])).astype(np.int64))
 
     @property
     def packed_real(self) -> np.ndarray:
         """Real parts of all kernels concatenated, shape ``(sum(sizes),)``."""
-        return _readonly(np.concatenate([k.real for k in self.kernels]))
+        return readonly(np.concatenate([k.real for k in self.kernels]))
 
     @property
     def packed_imag(self) -> np.ndarray:
         """Imaginary parts of all kernels concatenated, shape ``(sum(sizes),)``."""
-        return _readonly(np.concatenate([k.imag for k in self.kernels]))
+        return readonly(np.concatenate([k.imag for k in self.kernels]))
 
     @property
     def width(self) -> int:
@@ -369,7 +365,7 @@ class CQTKernels:
             if start < 0 or start + kern.shape[0] > width:
                 raise ParameterError(f"width={width} is invalid: kernel {k} ({kern.shape[0]} samples) does not fit")
             out[k, start : start + kern.shape[0]] = kern
-        return _readonly(out)
+        return readonly(out)
 
 
 def wavelet_kernels(
@@ -461,12 +457,12 @@ def wavelet_kernels(
             kern = np.concatenate((kern[-1:], np.zeros(width - n, dtype=kern.dtype), kern[:-1]))
             first = -(width // 2)
         offsets.append(first)
-        kernels.append(_readonly(kern))
+        kernels.append(readonly(kern))
     return CQTKernels(
         kernels=tuple(kernels),
-        offsets=_readonly(np.array(offsets, dtype=np.int64)),
+        offsets=readonly(np.array(offsets, dtype=np.int64)),
         lengths=lengths,
-        freqs=_readonly(f),
+        freqs=readonly(f),
     )
 
 
@@ -588,10 +584,10 @@ def polyphase_plan(
                 stop=g1,
                 first_block=first,
                 n_blocks=n_blocks,
-                lead=_readonly(lead),
-                trail=_readonly(trail),
-                gather_index=_readonly(index),
-                bin_ranges=_readonly(ranges),
+                lead=readonly(lead),
+                trail=readonly(trail),
+                gather_index=readonly(index),
+                bin_ranges=readonly(ranges),
             )
         )
     return tuple(groups)
@@ -668,11 +664,11 @@ def polyphase_layout(offsets: Any, sizes: Any, hop: int, *, group_size: int, pha
         first_block=min(g.first_block for g in groups),
         last_block=max(g.first_block + g.n_blocks - 1 for g in groups),
         taps=tuple(taps),
-        index=_readonly(index),
+        index=readonly(index),
         groups=groups,
-        col_start=_readonly(col_start.astype(np.int64)),
-        col_lo=_readonly(col_lo.astype(np.int64)),
-        col_hi=_readonly(col_hi.astype(np.int64)),
+        col_start=readonly(col_start.astype(np.int64)),
+        col_lo=readonly(col_lo.astype(np.int64)),
+        col_hi=readonly(col_hi.astype(np.int64)),
     )
 
 
@@ -811,8 +807,8 @@ class FactoredPlan:
     def basis(self) -> np.ndarray:
         """The groups' bases side by side, shape ``(hop, rank)`` (the shared GEMM's matrix; read-only)."""
         if not self.groups:
-            return _readonly(np.zeros((self.hop, 0)))
-        return _readonly(np.concatenate([g.basis for g in self.groups], axis=1))
+            return readonly(np.zeros((self.hop, 0)))
+        return readonly(np.concatenate([g.basis for g in self.groups], axis=1))
 
 
 def factored_plan(
@@ -859,10 +855,10 @@ def factored_plan(
                 stop=g.stop,
                 first_block=g.first_block,
                 n_blocks=g.n_blocks,
-                kernel_start=_readonly(starts[sl].copy()),
-                shift=_readonly(g.first_block * hop - phase - offsets[sl]),
-                size=_readonly(sizes[sl].copy()),
-                basis=_readonly(np.ascontiguousarray(u[:, :rank])),
+                kernel_start=readonly(starts[sl].copy()),
+                shift=readonly(g.first_block * hop - phase - offsets[sl]),
+                size=readonly(sizes[sl].copy()),
+                basis=readonly(np.ascontiguousarray(u[:, :rank])),
             )
         )
     n_factored = groups[-1].stop if groups else 0
@@ -1190,4 +1186,4 @@ class CQT1992Config(_FullRateCQT):
         """
         dense = self.kernels().dense(self.width)
         spec = np.fft.fft(dense, axis=-1)
-        return _readonly(spec.real.copy()), _readonly(spec.imag.copy())
+        return readonly(spec.real.copy()), readonly(spec.imag.copy())

@@ -37,6 +37,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from ._arrays import readonly
 from ._config import _PAD_MODES, StateEntry, _Config, _window_for_json
 from ._cqt import (
     CQT1992v2Config,
@@ -70,18 +71,13 @@ ICQTNormalization = Literal["librosa", "convolutional", "wrap"]
 _NORMALIZATIONS = ("librosa", "convolutional", "wrap")
 
 
-def _readonly(a: np.ndarray) -> np.ndarray:
-    a.setflags(write=False)
-    return a
-
-
 def output_scale(lengths: np.ndarray, normalization_type: str) -> np.ndarray:
     """Per-bin factor of the CQT output: ``sqrt(lengths)`` ('librosa'), 1 ('convolutional'), 2 ('wrap')."""
     normalization_type = check_choice("normalization_type", normalization_type, _NORMALIZATIONS)
     lengths = np.asarray(lengths, dtype=np.float64)
     if normalization_type == "librosa":
-        return _readonly(np.sqrt(lengths))
-    return _readonly(np.full(lengths.shape, 1.0 if normalization_type == "convolutional" else 2.0))
+        return readonly(np.sqrt(lengths))
+    return readonly(np.full(lengths.shape, 1.0 if normalization_type == "convolutional" else 2.0))
 
 
 def frame_operator_diagonal(
@@ -129,7 +125,7 @@ def frame_operator_diagonal(
         pos = np.interp(np.mod(f, sr), grid, power)
         neg = np.interp(np.mod(-f, sr), grid, power)
         out += s * s * 0.5 * (pos + neg)
-    return _readonly(out / hop_length)
+    return readonly(out / hop_length)
 
 
 @dataclass(frozen=True, eq=False)
@@ -247,7 +243,7 @@ class ICQTConfig(_Config):
         sampled = np.flatnonzero(k.lengths >= 2 * self.hop_length)
         top = int(sampled.max()) if sampled.size else 0
         w[top + 1 :] = np.minimum(w[top + 1 :], w[top])
-        return _readonly(w / np.mean(w))
+        return readonly(w / np.mean(w))
 
     def end_weighting(self) -> tuple[int, float]:
         """Width (samples) and strength of the weighting of the signal's ends, ``(width, strength)``.

@@ -54,6 +54,7 @@ from typing import Any, cast
 import numpy as np
 import scipy.signal
 
+from ._arrays import readonly
 from ._chunks import FrameGeometry
 from ._config import _OUTPUT_FORMATS, _PAD_MODES, StateEntry, _Config, _window_for_json, frames_of
 from ._cqt import (
@@ -89,11 +90,6 @@ ATTENUATION_DB = 100.0
 #: Default bound on the RMS share of a kernel outside the band kept exact at its octave's rate
 #: (its out-of-band energy fraction is at most ``TOLERANCE ** 2``).
 TOLERANCE = 1e-4
-
-
-def _readonly(a: np.ndarray) -> np.ndarray:
-    a.setflags(write=False)
-    return a
 
 
 # ---------------------------------------------------------------------------------------------
@@ -140,7 +136,7 @@ class HalfbandFilter:
         ``y[m] = centre * xe[m] + sum_{i=-J}^{J-1} odd_taps[i + J] * xo[m + i]``.
         """
         # half_length K is odd, so taps[0::2] are the odd offsets -K, -K + 2, ..., K (i = -J .. J-1)
-        return _readonly(self.taps[0::2].copy())
+        return readonly(self.taps[0::2].copy())
 
 
 def _windowed_halfband(k: int, beta: float) -> np.ndarray:
@@ -194,7 +190,7 @@ def halfband_lowpass(*, passband: float = PASSBAND, attenuation_db: float = ATTE
         if max(passband_error, stopband_gain) <= ripple:
             break
         k += 2
-    return HalfbandFilter(taps=_readonly(taps), passband=passband, attenuation_db=attenuation_db)
+    return HalfbandFilter(taps=readonly(taps), passband=passband, attenuation_db=attenuation_db)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -296,17 +292,17 @@ class MultiratePlan:
     @property
     def sizes(self) -> np.ndarray:
         """Kernel sizes at their own rates, in bin order (the packed layout of the state)."""
-        return _readonly(np.concatenate([o.kernels.sizes for o in self.octaves]).astype(np.int64))
+        return readonly(np.concatenate([o.kernels.sizes for o in self.octaves]).astype(np.int64))
 
     @property
     def packed_real(self) -> np.ndarray:
         """Real parts of every bin's own-rate kernel, concatenated in bin order."""
-        return _readonly(np.concatenate([o.kernels.packed_real for o in self.octaves]))
+        return readonly(np.concatenate([o.kernels.packed_real for o in self.octaves]))
 
     @property
     def packed_imag(self) -> np.ndarray:
         """Imaginary parts of every bin's own-rate kernel, concatenated in bin order."""
-        return _readonly(np.concatenate([o.kernels.packed_imag for o in self.octaves]))
+        return readonly(np.concatenate([o.kernels.packed_imag for o in self.octaves]))
 
     def n_frames(self, n_samples: int) -> int:
         """Frames for ``n_samples`` samples: ``1 + n_samples // hop_length`` (centred, as CQT1992v2)."""
@@ -398,13 +394,13 @@ def _subsample(kernels: CQTKernels, start: int, stop: int, step: int) -> CQTKern
         kern, off = kernels.kernels[k], int(kernels.offsets[k])
         first = -(-off // step) * step  # first position >= off divisible by step
         sub = kern[first - off :: step] * step
-        ks.append(_readonly(np.array(sub)))
+        ks.append(readonly(np.array(sub)))
         offs.append(first // step)
     return CQTKernels(
         kernels=tuple(ks),
-        offsets=_readonly(np.array(offs, dtype=np.int64)),
-        lengths=_readonly(np.array(kernels.lengths[start:stop])),
-        freqs=_readonly(np.array(kernels.freqs[start:stop])),
+        offsets=readonly(np.array(offs, dtype=np.int64)),
+        lengths=readonly(np.array(kernels.lengths[start:stop])),
+        freqs=readonly(np.array(kernels.freqs[start:stop])),
     )
 
 
@@ -482,7 +478,7 @@ def multirate_plan(
                 packed_start=packed,
                 frame_start=frame_start,
                 frame_size=frame_size,
-                frame_index=_readonly(index),
+                frame_index=readonly(index),
             )
         )
         packed += int(np.sum(sub.sizes))

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import scipy.signal
 
+from ._arrays import readonly
 from ._errors import ParameterError
 from ._validate import _is_bool, check_int
 
@@ -17,11 +18,6 @@ __all__ = ["WindowSpec", "check_window_spec", "get_window", "pad_center"]
 #: Anything :func:`scipy.signal.get_window` accepts: a name (``'hann'``), a tuple with
 #: parameters (``('kaiser', 4.0)``, ``('gaussian', std)``), or an explicit 1-D array.
 WindowSpec = str | tuple[Any, ...] | float | np.ndarray
-
-
-def _readonly(a: np.ndarray) -> np.ndarray:
-    a.setflags(write=False)
-    return a
 
 
 _SPEC_HINT = (
@@ -136,7 +132,7 @@ def get_window(window: WindowSpec, win_length: int, *, fftbins: bool = True) -> 
             ) from None
     if not np.all(np.isfinite(arr)):
         raise ParameterError(f"window={reprlib.repr(window)} is invalid: it contains NaN or Inf")
-    return _readonly(arr.copy())
+    return readonly(arr.copy())
 
 
 def pad_center(data: np.ndarray, *, size: int, axis: int = -1) -> np.ndarray:
