@@ -84,7 +84,7 @@ def iter_chunked(module: Any, x: Any, *, chunk_frames: int = 1024, **call: Any) 
     Parameters
     ----------
     module : STFT, MelSpectrogram, MFCC, Gammatonegram, CQT1992v2, CQT1992, CQT2010v2, CQT2010 or VQT
-        Any framewise transform registered in ``nnaudio_shared.FRAME_GEOMETRY``.
+        Any framewise transform: its configuration declares a ``frame_geometry()``.
     x : jax.Array or np.ndarray [shape=(..., time)]
         The whole signal; anything sliceable along the last axis works, e.g. an ``np.memmap``
         of a file larger than memory (only one chunk is read and moved to the device at a time).

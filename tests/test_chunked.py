@@ -1,6 +1,6 @@
 """Long audio in bounded memory: ``chunked`` / ``iter_chunked`` equal one call on the whole
-signal, for every framewise class of ``cases.CASES`` (``FRAME_GEOMETRY`` says how each frames
-its input), and their working set does not grow with the signal length."""
+signal, for every framewise class of ``cases.CASES`` (its configuration's ``frame_geometry()``
+says how it frames its input), and their working set does not grow with the signal length."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from backends import BACKENDS, JAX, TORCH
 from cases import CASES, Case
-from nnaudio_shared import FRAME_GEOMETRY, FrameGeometry, ParameterError, frame_geometry, plan_chunks
+from nnaudio_shared import REGISTRY, FrameGeometry, ParameterError, frame_geometry, plan_chunks
 from reliability import REPS_AND_TRAINABLE, is_signal, kind, signal
 from tolerances import assert_close
 
@@ -21,7 +21,14 @@ ROOT = Path(__file__).resolve().parents[1]
 #: Signal-input classes of CASES that cannot be chunked, with the reason (none at present).
 NOT_CHUNKABLE: dict[str, str] = {}
 
-CHUNKABLE = {n: c for n, c in CASES.items() if is_signal(c) and c.cls in FRAME_GEOMETRY}
+
+def _framewise(cls: str) -> bool:
+    """Whether the class's configuration declares a frame geometry."""
+    config = REGISTRY[cls].config
+    return isinstance(config, type) and bool(config.framewise())
+
+
+CHUNKABLE = {n: c for n, c in CASES.items() if is_signal(c) and _framewise(c.cls)}
 #: The configurations chunked in the tests: one frozen and one trainable per class, plus the
 #: non-centred STFT (the other framing).
 CHUNKED = {n: c for n, c in REPS_AND_TRAINABLE.items() if n in CHUNKABLE}
@@ -29,13 +36,11 @@ CHUNKED["stft-win200-kaiser-constant-nocenter"] = CASES["stft-win200-kaiser-cons
 
 
 def test_every_signal_transform_declares_its_frame_geometry():
-    """A new framewise class joins the chunked helpers with one ``FRAME_GEOMETRY`` entry (or
-    says here why it cannot be chunked)."""
+    """A new framewise class joins the chunked helpers by declaring ``frame_geometry()`` in its
+    configuration (or says here why it cannot be chunked)."""
     classes = {c.cls for c in CASES.values() if is_signal(c)}
-    missing = classes - set(FRAME_GEOMETRY) - set(NOT_CHUNKABLE)
-    assert not missing, (
-        f"add {sorted(missing)} to nnaudio_shared.FRAME_GEOMETRY (shared/nnaudio_shared/_chunks.py) or NOT_CHUNKABLE"
-    )
+    missing = {c for c in classes if not _framewise(c)} - set(NOT_CHUNKABLE)
+    assert not missing, f"declare frame_geometry() in the configuration of {sorted(missing)} or add to NOT_CHUNKABLE"
 
 
 def _chunked(backend: Any, m: Any, x: np.ndarray, case: Case, chunk_frames: int) -> np.ndarray:
