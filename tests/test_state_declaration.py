@@ -12,10 +12,8 @@ import pytest
 import torch
 from conftest import SR
 from flax import nnx
-from nnaudio_shared import ParameterError
-from nnaudio_shared._chunks import FrameGeometry, frame_geometry
-from nnaudio_shared._config import StateEntry, _Config
-from nnaudio_shared._interop import REGISTRY
+from nnaudio_shared import REGISTRY, FrameGeometry, ParameterError, StateEntry, frame_geometry
+from nnaudio_shared._config import _Config
 
 import nnaudio_jax as nj
 import nnaudio_torch as nt

@@ -119,7 +119,7 @@ def _output_format(call: Mapping[str, Any]) -> str | None:
 
 
 def _registered_config(name: str) -> Any:
-    from ._interop import REGISTRY  # the registry imports every configuration
+    from . import REGISTRY  # the registry imports every configuration: read it after the package
 
     spec = REGISTRY.get(name)
     return None if spec is None else spec.config
@@ -127,7 +127,7 @@ def _registered_config(name: str) -> Any:
 
 def _chunkable_names() -> list[str]:
     """Class names of the registered transforms whose configuration declares a frame geometry."""
-    from ._interop import REGISTRY
+    from . import REGISTRY
 
     return sorted(n for n, s in REGISTRY.items() if isinstance(s.config, type) and _framewise(s.config))
 
