@@ -2,8 +2,9 @@
 
 :func:`check_consistency` is the Python entry point; :func:`run` the subcommand. Which
 transforms exist, how each is fed and split into reported outputs (e.g. per octave), and the
-tolerances all come from the registry in :mod:`nnaudio_shared._interop` (``REGISTRY`` and
-``CHECK_TOLERANCES``), so a newly registered class is checkable without changes here.
+kind of output come from the registry (``nnaudio_shared.REGISTRY``), the tolerances from
+:mod:`._tolerances` (a row per kind, and measured float32 rows per transform), so a newly
+registered class is checkable without changes here.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from ._limits import (
     parse_value,
 )
 from ._signal import read_mono, synthetic_signal
+from ._tolerances import CHECK_TOLERANCES, FLOAT32_TOLERANCES, Tolerance
 
 __all__ = ["CheckReport", "OutputError", "add_parser", "check_consistency", "parse_set", "run"]
 
@@ -43,58 +45,6 @@ DEFAULT_SECONDS = 3.0
 DEFAULT_REPEAT = 5
 EXIT_MISMATCH = 1
 Dtype = Literal["float32", "float64"]
-
-#: float32 limits of ``nnaudio check`` per transform (``rel_l2``, ``rel_max``, ``abs_max``), each
-#: 2-10x above the worst torch-vs-JAX error measured at the transform's default configuration on
-#: the built-in 3 s signal ("built-in") and on two espeak-ng speech files at 22.05 kHz ("speech",
-#: 6.5 s and 7.9 s; CQT1992 on the same files resampled to 88.2 kHz, see
-#: :data:`STANDARD_RATES`), per reported part (whole output and each octave). Where a limit is
-#: wider than the package's kind row, each backend's own float32 error against a float64 torch
-#: result was measured too, to tell float32 rounding from a disagreement. A transform missing
-#: here, and every float64 check, uses ``nnaudio_shared._interop.CHECK_TOLERANCES``.
-FLOAT32_TOLERANCES: dict[str, dict[str, float]] = {
-    # measured rel_l2 1.55e-7, rel_max 1.58e-7 built-in; 1.52e-7, 1.61e-7 speech
-    "STFT": {"rel_l2": 1e-6, "rel_max": 1e-6},
-    # measured rel_l2 1.10e-7, rel_max 3.31e-7 built-in; 1.05e-7, 2.14e-7 speech
-    "iSTFT": {"rel_l2": 1e-6, "rel_max": 2e-6},
-    # measured rel_l2 1.10e-7, rel_max 1.84e-7 built-in; 1.03e-7, 1.89e-7 speech
-    "MelSpectrogram": {"rel_l2": 1e-6, "rel_max": 1e-6},
-    # dB output: measured abs_max 8.4e-5 dB built-in, 3.0e-4 dB speech (rel_l2 <= 3.7e-7)
-    "MFCC": {"abs_max": 1e-3},
-    # measured rel_l2 2.82e-7, rel_max 4.14e-7 built-in; 3.10e-7, 6.45e-7 speech
-    "Gammatonegram": {"rel_l2": 1e-6, "rel_max": 3e-6},
-    # measured rel_l2 3.44e-6, rel_max 6.06e-6 built-in; 2.45e-5, 6.80e-5 speech. float32 rounding
-    # amplified by the spectrum/cepstrum powers, not a disagreement: torch alone is 1.9e-5 /
-    # 3.9e-5 from float64 on the same speech, JAX 2.2e-5 / 6.1e-5.
-    "CFP": {"rel_l2": 1e-4, "rel_max": 3e-4},
-    # the same computation as CFP; worst of its four outputs: as CFP (output 0), output 2 at
-    # rel_l2 2.18e-5, rel_max 6.08e-5 on speech
-    "Combined_Frequency_Periodicity": {"rel_l2": 1e-4, "rel_max": 3e-4},
-    # worst part octave 1 (32.7-65 Hz, ~11 000-tap kernels, little energy in either signal):
-    # rel_l2 1.50e-6, rel_max 1.25e-6 built-in; 3.05e-6, 4.29e-6 speech (whole output <= 3.4e-7,
-    # other octaves <= 5.3e-7). Float32 rounding: torch alone is 2.3e-6 / 3.2e-6 from float64 on
-    # the same octave, JAX 2.8e-6 / 3.3e-6.
-    "CQT1992v2": {"rel_l2": 1e-5, "rel_max": 2e-5},
-    # at 88.2 kHz (its defaults need it): worst part octave 7, rel_l2 5.30e-7, rel_max 1.24e-6
-    # built-in; whole output and octaves 1-6 of speech resampled to 88.2 kHz <= 6.3e-7 / 9.6e-7.
-    # Its octave 7 (14-27 kHz) is empty there (the speech stops at 11 kHz) and fails at 1.8e-4:
-    # rounding relative to nothing, torch alone 1.2e-4 and JAX 1.5e-4 from float64.
-    "CQT1992": {"rel_l2": 2e-6, "rel_max": 5e-6},
-    # CQT2010, CQT2010v2 and VQT (gamma=0) compute the same: worst part octave 1, rel_l2 1.07e-6,
-    # rel_max 7.40e-7 built-in; 1.24e-6, 2.29e-6 speech (float32 alone: torch 2.7e-6 / 3.5e-6
-    # from float64, JAX 2.8e-6 / 3.3e-6); other parts <= 2.6e-7 / 5.4e-7
-    "CQT2010": {"rel_l2": 5e-6, "rel_max": 1e-5},
-    "CQT2010v2": {"rel_l2": 5e-6, "rel_max": 1e-5},
-    "VQT": {"rel_l2": 5e-6, "rel_max": 1e-5},
-    # 64 CGLS iterations: measured rel_l2 3.33e-6, rel_max 1.82e-5 built-in; 2.68e-5, 1.26e-4
-    # speech. Mostly JAX's: its float32 result is 2.7e-5 / 1.3e-4 from float64 on speech, torch's
-    # 1.3e-6 / 8.4e-6 (reported as a JAX accuracy issue, not hidden by the margin).
-    "iCQT": {"rel_l2": 1e-4, "rel_max": 5e-4},
-    # 32 iterations at n_fft=2048 (see REQUIRED_DEFAULTS): measured rel_l2 2.86e-4, rel_max 9.06e-4
-    # built-in; 1.16e-4, 1.75e-4 speech. Each backend alone is 1e-4 to 4e-4 from float64: the
-    # iteration amplifies float32 rounding, both backends alike.
-    "Griffin_Lim": {"rel_l2": 1e-3, "rel_max": 5e-3},
-}
 
 #: Values (and why) the check gives constructor arguments that have no default (Griffin_Lim's
 #: ``n_fft``) when the configuration leaves them out. An argument missing here takes the
@@ -154,7 +104,7 @@ class CheckReport:
     n_samples : int
     kind : str
         Row of the tolerance table: the transform's name (a row of :data:`FLOAT32_TOLERANCES`) or
-        its kind (a row of ``nnaudio_shared._interop.CHECK_TOLERANCES``).
+        its kind (a row of :data:`CHECK_TOLERANCES`).
     tolerance : Tolerance
         The limits applied (after ``tolerance_scale``).
     outputs : list of OutputError
@@ -369,7 +319,7 @@ def check_consistency(
     CheckReport
         ``report.passed`` tells whether every output is within the tolerance: in float32 the
         transform's row of :data:`FLOAT32_TOLERANCES`, otherwise (float64, or a transform not
-        in it) ``nnaudio_shared._interop.CHECK_TOLERANCES`` for its kind and ``dtype``.
+        in it) :data:`CHECK_TOLERANCES` for its kind and ``dtype``.
 
     Raises
     ------
@@ -396,7 +346,6 @@ def check_consistency(
         find_spec,
         relative_errors,
     )
-    from nnaudio_shared._interop import CHECK_TOLERANCES, Tolerance
 
     import nnaudio_jax
     import nnaudio_torch
@@ -602,8 +551,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
             "Build a transform from one configuration in both backends, run both on an audio file or a "
             "built-in synthetic signal, and report the relative error of every output (per octave for "
             "constant-Q transforms) and the timings. Tolerances: in float32 a measured row per transform "
-            "(nnaudio_cli._check.FLOAT32_TOLERANCES), in float64 the package's table "
-            "(nnaudio_shared._interop.CHECK_TOLERANCES). Every transform can be checked at its default "
+            "(nnaudio_cli._tolerances.FLOAT32_TOLERANCES), in float64 a row per kind of output "
+            "(nnaudio_cli._tolerances.CHECK_TOLERANCES). Every transform can be checked at its default "
             "configuration: Griffin_Lim, which has no default n_fft, is checked with n_fft=2048 unless "
             "--set gives one, and CQT1992, whose default bins reach 27.7 kHz, on a built-in signal at "
             f"88200 Hz unless --sr or --set sr gives a rate; the report notes such choices. Transforms: {names}."

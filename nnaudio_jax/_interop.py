@@ -1,6 +1,6 @@
 """Interop (JAX side): torch modules to Flax NNX, state files, nnAudio2 state dicts, DLPack.
 
-The framework-free rules (registry, file format, validation) are in :mod:`nnaudio_shared._interop`;
+The framework-free rules (registry, file format, validation) are in :mod:`nnaudio_shared`;
 this module only reads and writes NNX state. Torch is imported only by the functions that need it.
 """
 
@@ -79,7 +79,7 @@ def module_state(module: nnx.Module) -> ModuleState:
 
     Returns
     -------
-    nnaudio_shared._interop.ModuleState
+    nnaudio_shared.ModuleState
     """
     name = _class_of(module)
     flat = _flat(module)
@@ -133,7 +133,7 @@ def restore(state: ModuleState, *, what: str, design: bool = False) -> nnx.Modul
         Context for error messages (``"cannot load 'x.safetensors'"``).
     design : bool
         Require the frozen state to equal the configuration's design (state files; see
-        :func:`nnaudio_shared._interop.frozen_mismatches`). Conversions copy it as it is.
+        :func:`nnaudio_shared.frozen_mismatches`). Conversions copy it as it is.
 
     Returns
     -------
@@ -203,7 +203,7 @@ def save(module: nnx.Module, path: str | os.PathLike[str]) -> None:
         (e.g. replaced with ``load_state_dict``): files store frozen state as the design, which
         ``load`` checks; make that kernel trainable to save other values. Also if the
         configuration exceeds a state-file limit (``n_iter`` above
-        ``nnaudio_shared._interop.MAX_FILE_N_ITER``, a design far larger than the state).
+        ``nnaudio_shared.MAX_FILE_N_ITER``, a design far larger than the state).
 
     Notes
     -----
@@ -246,7 +246,7 @@ def load(path: str | os.PathLike[str], *, expected: str | type | None = None) ->
         If the file is truncated, corrupted, not a state file, of another class than
         ``expected``, or inconsistent (names, shapes, dtype, trainability, configuration, or a
         frozen tensor that differs from the design of the file's configuration), or exceeds a
-        file limit (``nnaudio_shared._interop.check_file_config``). The whole file is validated,
+        file limit (``nnaudio_shared._state_file.check_file_config``). The whole file is validated,
         and the configuration checked against the declared shapes before any kernel is designed.
     """
     name = expected.__name__ if isinstance(expected, type) else expected

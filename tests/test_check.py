@@ -10,12 +10,12 @@ import re
 import numpy as np
 import pytest
 import soundfile as sf
-from nnaudio_shared import REGISTRY, ParameterError, TransformSpec, octave_outputs
-from nnaudio_shared._interop import CHECK_TOLERANCES, Tolerance
+from nnaudio_shared import CHECK_KINDS, REGISTRY, ParameterError, TransformSpec, octave_outputs
 from tolerances import TOLERANCES
 
 from nnaudio_cli import check_consistency, main
-from nnaudio_cli._check import FLOAT32_TOLERANCES, parse_set
+from nnaudio_cli._check import parse_set
+from nnaudio_cli._tolerances import CHECK_TOLERANCES, FLOAT32_TOLERANCES, Tolerance
 
 ROW = re.compile(r"^(output.*?)\s+\((?:\d+, )*\d*,?\)\s+(\S+)\s+(\S+)\s+(\S+)\s+(ok|FAIL.*)$", re.MULTILINE)
 
@@ -84,6 +84,7 @@ SUITE_KIND = {"spectral": "backend", "waveform": "backend", "db": "mfcc", "itera
 
 
 def test_tolerance_table_covers_every_kind_and_dtype():
+    assert set(CHECK_TOLERANCES) == set(CHECK_KINDS)
     for spec in REGISTRY.values():
         assert set(CHECK_TOLERANCES[spec.check_kind]) == {"float32", "float64"}
     for rows in CHECK_TOLERANCES.values():

@@ -50,33 +50,17 @@ from ._fourier import FourierKernels, FreqScale, fourier_bins, fourier_kernels, 
 from ._gammatone import GammatonegramConfig, erb_frequencies, gammatone_filterbank
 from ._griffin_lim import GriffinLimConfig, GriffinLimInit, random_phase
 from ._icqt import ICQT_N_ITER, ICQTConfig, ICQTNormalization, frame_operator_diagonal
-from ._interop import (
-    DESIGN_BUDGET_FACTOR,
-    DESIGN_BUDGET_FLOOR,
-    MAX_FILE_N_ITER,
-    MAX_JSON_DEPTH,
-    MAX_METADATA_BYTES,
-    METADATA_KEY,
-    REGISTRY,
+from ._mel import fft_frequencies, hz_to_mel, mel_filterbank, mel_frequencies, mel_to_hz
+from ._metrics import relative_errors
+from ._module_state import (
     ModuleState,
-    TransformSpec,
-    build_config,
     canonical_config,
     check_state,
     config_dict,
-    constructor_kwargs,
     dtype_of,
-    find_spec,
     foreign_state,
     frozen_mismatches,
-    get_spec,
-    nnaudio2_arrays,
-    octave_outputs,
-    read_state_file,
-    relative_errors,
-    write_state_file,
 )
-from ._mel import fft_frequencies, hz_to_mel, mel_filterbank, mel_frequencies, mel_to_hz
 from ._multirate import (
     CQT2010Config,
     CQT2010v2Config,
@@ -86,6 +70,19 @@ from ._multirate import (
     VQTConfig,
     halfband_lowpass,
     multirate_plan,
+)
+from ._nnaudio2_keys import nnaudio2_arrays
+from ._registry import CHECK_KINDS, REGISTRY, TransformSpec, constructor_kwargs, find_spec, get_spec, octave_outputs
+from ._state_file import (
+    DESIGN_BUDGET_FACTOR,
+    DESIGN_BUDGET_FLOOR,
+    MAX_FILE_N_ITER,
+    MAX_JSON_DEPTH,
+    MAX_METADATA_BYTES,
+    METADATA_KEY,
+    build_config,
+    read_state_file,
+    write_state_file,
 )
 from ._validate import check_bool, check_choice, check_float, check_int, check_optional_int
 from ._windows import WindowSpec, get_window, pad_center
@@ -160,6 +157,7 @@ __all__ += ["FRAME_GEOMETRY", "Chunk", "FrameGeometry", "frame_geometry", "plan_
 __all__ += ["check_bool", "check_choice", "check_float", "check_int", "check_optional_int"]
 # interop: transform registry, backend-neutral module state, state files, nnAudio2 state dicts
 __all__ += [
+    "CHECK_KINDS",
     "DESIGN_BUDGET_FACTOR",
     "DESIGN_BUDGET_FLOOR",
     "MAX_FILE_N_ITER",

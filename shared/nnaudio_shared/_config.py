@@ -221,7 +221,7 @@ class _Config:
     def design_size(self) -> int:
         """Upper estimate of the float64 elements that designing (and calling) this module allocates.
 
-        Computed without designing: :func:`nnaudio_shared._interop.read_state_file` refuses a
+        Computed without designing: :func:`nnaudio_shared.read_state_file` refuses a
         configuration whose estimate exceeds its budget before building it. The default, eight
         times the state, covers designs whose intermediates have the size of their output.
         """
