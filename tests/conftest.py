@@ -24,7 +24,11 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 from backends import BACKENDS, DTYPES, Backend  # noqa: E402
 
-torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
+#: torch's thread count: one per pytest-xdist worker (the workers share the cores), else up to two.
+#: A child interpreter that imports this file (``test_determinism``) inherits the environment and
+#: so the same count.
+TORCH_THREADS = 1 if os.environ.get("PYTEST_XDIST_WORKER") else max(1, min(2, os.cpu_count() or 1))
+torch.set_num_threads(TORCH_THREADS)
 
 #: Sampling rate of the synthetic test signals (Hz).
 SR = 8000

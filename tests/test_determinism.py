@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 import torch
 from backends import BACKENDS
+from conftest import TORCH_THREADS
 from reliability import REPS, REPS_AND_TRAINABLE, params, valid_input
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -42,6 +43,7 @@ import json, sys
 sys.path.insert(0, {tests!r})
 import conftest  # the session's JAX configuration and torch thread count
 from backends import BACKENDS
+from conftest import TORCH_THREADS
 from reliability import REPS, valid_input
 from test_determinism import _digest
 out = {{}}
@@ -72,5 +74,5 @@ def test_outputs_are_bitwise_identical_across_processes():
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     there = json.loads(proc.stdout.strip().splitlines()[-1])
-    assert torch.get_num_threads() == max(1, min(2, os.cpu_count() or 1))
+    assert torch.get_num_threads() == TORCH_THREADS  # the child's count, from the same environment
     assert there == here, sorted(k for k in here if here[k] != there.get(k))
