@@ -156,3 +156,14 @@ def test_bash_blocks_name_what_exists() -> None:
                     module
                 )
                 assert found is not None, f"{where}: no module {module}"
+
+
+def test_ci_runs_the_readme_test_command() -> None:
+    """``.ci/run`` calls the README's test command verbatim (after the set-up and lint steps)."""
+    ci = (ROOT / ".ci" / "run").read_text().splitlines()
+    pytest_lines = [line.strip() for line in ci if "pytest" in line and not line.lstrip().startswith("#")]
+    assert len(pytest_lines) == 1, pytest_lines
+    command = pytest_lines[0]
+    readme = README.read_text()
+    assert f"bash scripts/bootstrap.sh && {command}" in readme, command
+    assert command.replace(".venv/bin/", "") in readme, command
