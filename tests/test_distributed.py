@@ -79,7 +79,7 @@ print(json.dumps(report))
 """
 
 DDP_SCRIPT = r"""
-import json, os, sys, tempfile
+import datetime, json, os, socket, sys, tempfile
 import numpy as np
 import torch
 import torch.distributed as dist
@@ -123,9 +123,11 @@ def step(model, x, y):
     opt.step()
 
 
-def worker(rank, init_file, out_dir):
+def worker(rank, port, out_dir):
     torch.set_num_threads(1)
-    dist.init_process_group("gloo", init_method=f"file://{init_file}", rank=rank, world_size=WORLD)
+    # loopback TCP rendezvous with a bounded wait: a stuck rendezvous is an error, never a hang
+    dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=WORLD,
+                            timeout=datetime.timedelta(seconds=120))
     model = DistributedDataParallel(init_model())
     x, y = data()
     mine = slice(rank * PER_RANK, (rank + 1) * PER_RANK)
@@ -136,7 +138,10 @@ def worker(rank, init_file, out_dir):
 
 if __name__ == "__main__":
     out_dir = sys.argv[1]
-    mp.spawn(worker, args=(os.path.join(out_dir, "init"), out_dir), nprocs=WORLD, join=True)
+    with socket.socket() as s:  # a free loopback port for rank 0's store
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    mp.spawn(worker, args=(port, out_dir), nprocs=WORLD, join=True)
     s0, s1 = (torch.load(os.path.join(out_dir, f"rank{r}.pt")) for r in range(WORLD))
     # reference: one process, the whole batch (DDP averages the per-rank mean-loss gradients)
     ref = init_model()
@@ -187,7 +192,8 @@ def test_torch_ddp_step_with_a_trainable_mel_front_end(tmp_path):
     """Two gloo processes, one SGD step on different data: every kernel (mel filterbank, Fourier
     kernels) and the head are bitwise identical on both ranks, moved, and equal to one process
     stepping on the whole batch."""
-    report = _run(DDP_SCRIPT, str(tmp_path), tmp_path=tmp_path)
+    # gloo on the loopback interface (not whatever the host name resolves to)
+    report = _run(DDP_SCRIPT, str(tmp_path), tmp_path=tmp_path, env={"GLOO_SOCKET_IFNAME": "lo"})
     assert set(report) >= {"mel.mel_basis", "mel.stft.wcos", "mel.stft.wsin", "head.weight"}
     for name, r in report.items():
         assert r["identical_across_ranks"], name
