@@ -133,7 +133,11 @@ def worker(rank, port, out_dir):
     mine = slice(rank * PER_RANK, (rank + 1) * PER_RANK)
     step(model, x[mine], y[mine])
     torch.save(model.module.state_dict(), os.path.join(out_dir, f"rank{rank}.pt"))
-    dist.destroy_process_group()
+    dist.barrier()
+    # leave without destroying the process group: torch 2.13's ~ProcessGroupGloo joins its run-loop
+    # thread while holding the GIL that thread may be waiting for (a deadlock seen in CI: the rank
+    # hung in destroy_process_group until the 300 s limit); both ranks are done and saved here
+    os._exit(0)
 
 
 if __name__ == "__main__":
