@@ -20,9 +20,9 @@ from nnaudio_shared import (
     check_bool,
     check_choice,
     fourier_kernels,
+    resolve_output_format,
 )
 
-from . import functional as F
 from ._checks import as_audio, resolve_dtype
 from ._frozen import all_equal_design, frozen_in
 from ._shell import Transform
@@ -30,26 +30,6 @@ from ._variables import Buffer
 from .functional import _cqt as FC
 
 __all__ = ["CQT", "CQT1992", "CQT1992v2"]
-
-
-def _scale(normalization_type: Any, lengths: Array) -> Array | None:
-    check_choice("normalization_type", normalization_type, NORMALIZATION_TYPES)
-    if normalization_type == "librosa":
-        return jnp.sqrt(lengths)
-    if normalization_type == "wrap":
-        return jnp.full_like(lengths, 2.0)
-    return None
-
-
-def _format_cqt(spec: Array, output_format: str, out_dtype: Any) -> Array:
-    if output_format == "Magnitude":
-        out = F.magnitude(spec)
-    elif output_format == "Phase":
-        angle = F.phase(spec)
-        out = jnp.stack((jnp.cos(angle), jnp.sin(angle)), axis=-1)
-    else:
-        out = jnp.stack((jnp.real(spec), jnp.imag(spec)), axis=-1)
-    return out.astype(out_dtype)
 
 
 @functools.lru_cache(maxsize=16)
@@ -64,12 +44,6 @@ def _design_weights(config: CQT1992v2Config) -> tuple[np.ndarray, ...]:
     with jax.ensure_compile_time_eval():
         w = FC.factored_weights(jnp.asarray(k.packed_real, jnp.float32), jnp.asarray(k.packed_imag, jnp.float32), plan)
     return tuple(np.asarray(v) for v in w)
-
-
-def _resolve_format(output_format: Any, default: str) -> str:
-    if output_format is None:
-        return default
-    return str(check_choice("output_format", output_format, ("Magnitude", "Complex", "Phase")))
 
 
 class CQT1992v2(Transform):
@@ -240,7 +214,7 @@ class CQT1992v2(Transform):
         cfg.check_length(x.shape[-1])
         dt = x.dtype
         lengths = frozen_in(self.lengths[...], dt, key=(cfg, "lengths"), design=lambda: cfg.kernels().lengths)
-        scale = _scale(normalization_type, lengths)
+        scale = FC.normalization_scale(normalization_type, lengths)
         kr_state, ki_state = self.cqt_kernels_real[...], self.cqt_kernels_imag[...]
         kr, ki = kr_state, ki_state
         if not self.trainable:
@@ -290,9 +264,9 @@ class CQT1992v2(Transform):
         -------
         Array [shape=(..., n_bins, frames)] or [shape=(..., n_bins, frames, 2)]
         """
-        fmt = _resolve_format(output_format, self.output_format)
+        fmt = resolve_output_format(output_format, self.output_format)
         spec, out_dtype = self.complex_spectrum(x, normalization_type)
-        return _format_cqt(spec, fmt, out_dtype)
+        return FC.format_cqt(spec, fmt, out_dtype)
 
 
 #: nnAudio2's alias: ``CQT`` is :class:`CQT1992v2`.
@@ -425,7 +399,7 @@ class CQT1992(Transform):
         cfg.check_length(x.shape[-1])
         dt = x.dtype
         lengths = frozen_in(self.lengths[...], dt, key=(cfg, "lengths"), design=lambda: cfg.kernels().lengths)
-        scale = _scale(normalization_type, lengths)
+        scale = FC.normalization_scale(normalization_type, lengths)
         kr, ki = self.cqt_kernels_real[...], self.cqt_kernels_imag[...]
         if not self.trainable_CQT:
             kr = frozen_in(kr, dt, key=(cfg, "cqt_kernels_real"), design=lambda: cfg.spectral_kernels()[0])
@@ -464,6 +438,6 @@ class CQT1992(Transform):
         -------
         Array [shape=(..., n_bins, frames)] or [shape=(..., n_bins, frames, 2)]
         """
-        fmt = _resolve_format(output_format, self.output_format)
+        fmt = resolve_output_format(output_format, self.output_format)
         spec, out_dtype = self.complex_spectrum(x, normalization_type)
-        return _format_cqt(spec, fmt, out_dtype)
+        return FC.format_cqt(spec, fmt, out_dtype)

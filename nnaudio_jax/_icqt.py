@@ -20,10 +20,10 @@ from nnaudio_shared import (
 )
 
 from ._checks import as_spectrum, resolve_dtype
-from ._cqt import _scale
 from ._frozen import frozen_in
 from ._shell import Transform
 from ._variables import Buffer
+from .functional import _cqt as FC
 from .functional import icqt
 
 __all__ = ["iCQT"]
@@ -290,7 +290,7 @@ class iCQT(Transform):  # noqa: N801 - nnAudio2's name
             n_iter=self.n_iter,
             center=self.center,
             pad_mode=self.pad_mode,
-            scale=_scale(cfg.normalization_type, self._frozen("lengths", dtype)),
+            scale=FC.normalization_scale(cfg.normalization_type, self._frozen("lengths", dtype)),
             weights=self._frozen("weights", dtype),
             end_width=end_width,
             end_strength=end_strength,

@@ -17,36 +17,16 @@ from nnaudio_shared import (
     check_bool,
     check_choice,
     fourier_kernels,
+    resolve_output_format,
 )
 from torch import Tensor, nn
 
-from . import functional as F
 from ._checks import as_audio, autocast_off, resolve_dtype
 from ._frozen import equals_design, frozen_in_eager, is_compiling
 from ._shell import Transform
 from .functional import _cqt as FC
 
 __all__ = ["CQT", "CQT1992", "CQT1992v2"]
-
-
-def _scale(normalization_type: Any, lengths: Tensor) -> Tensor | None:
-    check_choice("normalization_type", normalization_type, NORMALIZATION_TYPES)
-    if normalization_type == "librosa":
-        return torch.sqrt(lengths)
-    if normalization_type == "wrap":
-        return torch.full_like(lengths, 2.0)
-    return None
-
-
-def _format_cqt(spec: Tensor, output_format: str, out_dtype: torch.dtype) -> Tensor:
-    if output_format == "Magnitude":
-        out = F.magnitude(spec)
-    elif output_format == "Phase":
-        angle = F.phase(spec)
-        out = torch.stack((torch.cos(angle), torch.sin(angle)), dim=-1)
-    else:
-        out = torch.view_as_real(spec)
-    return out.to(out_dtype)
 
 
 @functools.lru_cache(maxsize=16)
@@ -65,12 +45,6 @@ def _design_factored(config: CQT1992v2Config) -> tuple[np.ndarray | None, tuple[
     for w in out:
         w.setflags(write=False)
     return (None if basis is None else basis.numpy()), out
-
-
-def _resolve_format(output_format: Any, default: str) -> str:
-    if output_format is None:
-        return default
-    return str(check_choice("output_format", output_format, ("Magnitude", "Complex", "Phase")))
 
 
 class CQT1992v2(Transform):
@@ -275,7 +249,7 @@ class CQT1992v2(Transform):
         cfg = self.config
         cfg.check_length(x.shape[-1])
         dt = x.dtype
-        scale = _scale(
+        scale = FC.normalization_scale(
             normalization_type,
             frozen_in_eager(self.lengths, dt, key=(cfg, "lengths"), design=lambda: cfg.kernels().lengths),
         )
@@ -347,9 +321,9 @@ class CQT1992v2(Transform):
         -------
         Tensor [shape=(..., n_bins, frames)] or [shape=(..., n_bins, frames, 2)]
         """
-        fmt = _resolve_format(output_format, self.output_format)
+        fmt = resolve_output_format(output_format, self.output_format)
         spec, out_dtype = self.complex_spectrum(x, normalization_type)
-        return _format_cqt(spec, fmt, out_dtype)
+        return FC.format_cqt(spec, fmt, out_dtype)
 
     def extra_repr(self) -> str:
         c = self.config
@@ -499,7 +473,7 @@ class CQT1992(Transform):
         cfg = self.config
         cfg.check_length(x.shape[-1])
         dt = x.dtype
-        scale = _scale(
+        scale = FC.normalization_scale(
             normalization_type,
             frozen_in_eager(self.lengths, dt, key=(cfg, "lengths"), design=lambda: cfg.kernels().lengths),
         )
@@ -542,9 +516,9 @@ class CQT1992(Transform):
         -------
         Tensor [shape=(..., n_bins, frames)] or [shape=(..., n_bins, frames, 2)]
         """
-        fmt = _resolve_format(output_format, self.output_format)
+        fmt = resolve_output_format(output_format, self.output_format)
         spec, out_dtype = self.complex_spectrum(x, normalization_type)
-        return _format_cqt(spec, fmt, out_dtype)
+        return FC.format_cqt(spec, fmt, out_dtype)
 
     def extra_repr(self) -> str:
         c = self.config

@@ -15,13 +15,14 @@ from nnaudio_shared import (
     WindowSpec,
     check_bool,
     check_choice,
+    resolve_output_format,
 )
 from torch import Tensor, nn
 
 from ._checks import as_audio, autocast_off, resolve_dtype
-from ._cqt import _format_cqt, _resolve_format, _scale
 from ._frozen import frozen_in_eager
 from ._shell import Transform
+from .functional import _cqt as FC
 from .functional import _multirate as FM
 
 __all__ = ["CQT2010", "CQT2010v2", "VQT"]
@@ -70,7 +71,9 @@ class _MultirateModule(Transform):
         cfg, plan = self.config, self._plan
         cfg.check_length(x.shape[-1])
         dt = x.dtype
-        scale = _scale(nt, frozen_in_eager(self.lengths, dt, key=(cfg, "lengths"), design=lambda: plan.full.lengths))
+        scale = FC.normalization_scale(
+            nt, frozen_in_eager(self.lengths, dt, key=(cfg, "lengths"), design=lambda: plan.full.lengths)
+        )
         kr, ki = self.cqt_kernels_real, self.cqt_kernels_imag
         if not self.trainable:
             kr = frozen_in_eager(kr, dt, key=(cfg, "cqt_kernels_real"), design=lambda: plan.packed_real)
@@ -103,9 +106,9 @@ class _MultirateModule(Transform):
         -------
         Tensor [shape=(..., n_bins, frames)] or [shape=(..., n_bins, frames, 2)]
         """
-        fmt = _resolve_format(output_format, self.output_format)
+        fmt = resolve_output_format(output_format, self.output_format)
         spec, out_dtype = self.complex_spectrum(x, normalization_type)
-        return _format_cqt(spec, fmt, out_dtype)
+        return FC.format_cqt(spec, fmt, out_dtype)
 
     def extra_repr(self) -> str:
         c = self.config

@@ -19,9 +19,9 @@ from nnaudio_shared import (
 from torch import Tensor
 
 from ._checks import as_spectrum, autocast_off, resolve_dtype
-from ._cqt import _scale
 from ._frozen import frozen_in
 from ._shell import Transform
+from .functional import _cqt as FC
 from .functional import icqt
 
 __all__ = ["iCQT"]
@@ -273,7 +273,7 @@ class iCQT(Transform):  # noqa: N801 - nnAudio2's name
             n_iter=self.n_iter,
             center=self.center,
             pad_mode=self.pad_mode,
-            scale=_scale(cfg.normalization_type, self._frozen("lengths", dtype)),
+            scale=FC.normalization_scale(cfg.normalization_type, self._frozen("lengths", dtype)),
             weights=self._frozen("weights", dtype),
             end_width=end_width,
             end_strength=end_strength,

@@ -14,14 +14,22 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
+from typing import Any
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 from jax import Array
-from nnaudio_shared import FactoredGroup, FactoredPlan, PolyphaseLayout, polyphase_geometry
+from nnaudio_shared import (
+    NORMALIZATION_TYPES,
+    FactoredGroup,
+    FactoredPlan,
+    PolyphaseLayout,
+    check_choice,
+    polyphase_geometry,
+)
 
-from ._stft import frame
+from ._stft import frame, magnitude, phase
 
 __all__ = ["cqt", "cqt_factored", "cqt_fourier", "cqt_pad", "cqt_weights", "factored_weights"]
 
@@ -328,3 +336,51 @@ def cqt_fourier(
         out = out * scale.astype(x.dtype)
     out = jnp.swapaxes(out, 1, 2)
     return out.reshape(*batch, n_bins, out.shape[-1])
+
+
+def normalization_scale(normalization_type: Any, lengths: Array) -> Array | None:
+    """Return the per-bin factor of the constant-Q output (``None``: no scaling).
+
+    Parameters
+    ----------
+    normalization_type : {'librosa', 'convolutional', 'wrap'}
+        ``'librosa'``: ``sqrt(lengths)`` (``librosa.cqt(scale=True)``); ``'wrap'``: 2 (nnAudio2's
+        folded negative frequencies); ``'convolutional'``: none.
+    lengths : Array [shape=(n_bins,)]
+        Filter lengths in samples.
+
+    Returns
+    -------
+    Array [shape=(n_bins,)] or None
+    """
+    check_choice("normalization_type", normalization_type, NORMALIZATION_TYPES)
+    if normalization_type == "librosa":
+        return jnp.sqrt(lengths)
+    if normalization_type == "wrap":
+        return jnp.full_like(lengths, 2.0)
+    return None
+
+
+def format_cqt(spec: Array, output_format: str, out_dtype: Any) -> Array:
+    """Return the complex constant-Q spectrum in the module's output format and dtype.
+
+    Parameters
+    ----------
+    spec : Array [shape=(..., n_bins, frames), complex]
+    output_format : {'Magnitude', 'Complex', 'Phase'}
+        ``'Complex'``: (real, imag) in a trailing axis; ``'Phase'``: (cos, sin) of the angle.
+    out_dtype
+        Real dtype of the result.
+
+    Returns
+    -------
+    Array [shape=(..., n_bins, frames) or (..., n_bins, frames, 2)]
+    """
+    if output_format == "Magnitude":
+        out = magnitude(spec)
+    elif output_format == "Phase":
+        angle = phase(spec)
+        out = jnp.stack((jnp.cos(angle), jnp.sin(angle)), axis=-1)
+    else:
+        out = jnp.stack((jnp.real(spec), jnp.imag(spec)), axis=-1)
+    return out.astype(out_dtype)

@@ -21,8 +21,17 @@ from typing import Any
 import numpy as np
 import torch
 import torch.nn.functional as F
-from nnaudio_shared import FactoredPlan, PolyphaseLayout, polyphase_geometry, reflect_indices
+from nnaudio_shared import (
+    NORMALIZATION_TYPES,
+    FactoredPlan,
+    PolyphaseLayout,
+    check_choice,
+    polyphase_geometry,
+    reflect_indices,
+)
 from torch import Tensor
+
+from ._stft import magnitude, phase
 
 __all__ = [
     "cqt",
@@ -400,3 +409,51 @@ def cqt_fourier(
         out = out * scale.to(x.dtype)
     out = out.transpose(1, 2)
     return out.reshape(*batch, n_bins, out.shape[-1])
+
+
+def normalization_scale(normalization_type: Any, lengths: Tensor) -> Tensor | None:
+    """Return the per-bin factor of the constant-Q output (``None``: no scaling).
+
+    Parameters
+    ----------
+    normalization_type : {'librosa', 'convolutional', 'wrap'}
+        ``'librosa'``: ``sqrt(lengths)`` (``librosa.cqt(scale=True)``); ``'wrap'``: 2 (nnAudio2's
+        folded negative frequencies); ``'convolutional'``: none.
+    lengths : Tensor [shape=(n_bins,)]
+        Filter lengths in samples.
+
+    Returns
+    -------
+    Tensor [shape=(n_bins,)] or None
+    """
+    check_choice("normalization_type", normalization_type, NORMALIZATION_TYPES)
+    if normalization_type == "librosa":
+        return torch.sqrt(lengths)
+    if normalization_type == "wrap":
+        return torch.full_like(lengths, 2.0)
+    return None
+
+
+def format_cqt(spec: Tensor, output_format: str, out_dtype: torch.dtype) -> Tensor:
+    """Return the complex constant-Q spectrum in the module's output format and dtype.
+
+    Parameters
+    ----------
+    spec : Tensor [shape=(..., n_bins, frames), complex]
+    output_format : {'Magnitude', 'Complex', 'Phase'}
+        ``'Complex'``: (real, imag) in a trailing axis; ``'Phase'``: (cos, sin) of the angle.
+    out_dtype
+        Real dtype of the result.
+
+    Returns
+    -------
+    Tensor [shape=(..., n_bins, frames) or (..., n_bins, frames, 2)]
+    """
+    if output_format == "Magnitude":
+        out = magnitude(spec)
+    elif output_format == "Phase":
+        angle = phase(spec)
+        out = torch.stack((torch.cos(angle), torch.sin(angle)), dim=-1)
+    else:
+        out = torch.view_as_real(spec)
+    return out.to(out_dtype)

@@ -84,7 +84,7 @@ from ._state_file import (
     read_state_file,
     write_state_file,
 )
-from ._validate import check_bool, check_choice, check_float, check_int, check_optional_int
+from ._validate import check_bool, check_choice, check_float, check_int, check_optional_int, resolve_output_format
 from ._windows import WindowSpec, get_window, pad_center
 
 __all__ = [
@@ -154,7 +154,7 @@ __all__ += [
 # chunk plans for long signals (the backends' chunked runners)
 __all__ += ["FRAME_GEOMETRY", "Chunk", "FrameGeometry", "frame_geometry", "plan_chunks"]
 # argument validators shared by the backends' module shells and the CLI (messages name the argument)
-__all__ += ["check_bool", "check_choice", "check_float", "check_int", "check_optional_int"]
+__all__ += ["check_bool", "check_choice", "check_float", "check_int", "check_optional_int", "resolve_output_format"]
 # interop: transform registry, backend-neutral module state, state files, nnAudio2 state dicts
 __all__ += [
     "CHECK_KINDS",

@@ -16,6 +16,7 @@ __all__ = [
     "check_int",
     "check_optional_float",
     "check_optional_int",
+    "resolve_output_format",
 ]
 
 
@@ -90,3 +91,16 @@ def check_choice(name: str, value: Any, choices: Iterable[Any]) -> Any:
             return choice
     allowed = ", ".join(repr(c) for c in choices)
     raise ParameterError(f"{name}={value!r} is invalid: must be one of {allowed}")
+
+
+def resolve_output_format(output_format: Any, default: str) -> str:
+    """Return a call's ``output_format`` override, validated, or the module's ``default`` for ``None``.
+
+    Raises
+    ------
+    ParameterError
+        If ``output_format`` is not ``None``, ``'Magnitude'``, ``'Complex'`` or ``'Phase'``.
+    """
+    if output_format is None:
+        return default
+    return str(check_choice("output_format", output_format, ("Magnitude", "Complex", "Phase")))
